@@ -1,0 +1,30 @@
+# ovs-colo's automake fragment, included by OVS's top-level Makefile.am
+# (patches/0001).  The project's folders appear in the prepared OVS tree
+# under colo/, as links to the project's source.
+
+AM_CPPFLAGS += \
+	-I $(top_srcdir)/colo/lib \
+	-I $(top_srcdir)/colo/ofproto \
+	-I $(top_srcdir)/colo/datapath-ext
+
+lib_libopenvswitch_la_SOURCES += \
+	colo/lib/colo-odp.c \
+	colo/lib/colo-odp.h \
+	colo/lib/colo-rewrite.c \
+	colo/lib/colo-rewrite.h \
+	colo/lib/ofp-colo.c \
+	colo/lib/ofp-colo.h \
+	colo/datapath-ext/colo-dpif-netdev.c \
+	colo/datapath-ext/colo-dpif-netdev.h
+
+ofproto_libofproto_la_SOURCES += \
+	colo/ofproto/colo-xlate.c \
+	colo/ofproto/colo-xlate.h
+
+tests_ovstest_SOURCES += \
+	colo/tests/test-colo-rewrite.c
+
+TESTSUITE_AT += \
+	colo/tests/colo-testsuite.at \
+	colo/tests/colo-ofp.at \
+	colo/tests/colo-dpif.at

@@ -1,0 +1,37 @@
+/*
+ * Copyright (c) 2026 The ovs-colo authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#ifndef COLO_DPIF_NETDEV_H
+#define COLO_DPIF_NETDEV_H 1
+
+/* colo_rewrite in the userspace datapath.
+ *
+ * Each dpif-netdev datapath owns one colo_dp: the connection tables of all
+ * its zones.  lib/dpif-netdev.c creates and destroys it with the datapath
+ * and hands it every OVS_ACTION_ATTR_COLO_REWRITE to execute.  This file
+ * also provides the colo-rewrite/ ovs-appctl commands, which find the
+ * datapaths through a registry of their own. */
+
+struct colo_dp;
+struct dp_packet_batch;
+struct nlattr;
+
+struct colo_dp *colo_dp_create(const char *dp_name);
+void colo_dp_destroy(struct colo_dp *);
+void colo_dp_execute(struct colo_dp *, struct dp_packet_batch *,
+                     const struct nlattr *action, long long int now_ms);
+
+#endif /* colo-dpif-netdev.h */

@@ -1,0 +1,821 @@
+/*
+ * Copyright (c) 2026 The ovs-colo authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+#include <config.h>
+
+#include "colo-rewrite.h"
+
+#include <netinet/in.h>
+#include <netinet/ip6.h>
+#include <string.h>
+
+#include "cmap.h"
+#include "csum.h"
+#include "dp-packet.h"
+#include "hash.h"
+#include "openvswitch/dynamic-string.h"
+#include "openvswitch/thread.h"
+#include "openvswitch/util.h"
+#include "openvswitch/vlog.h"
+#include "ovs-atomic.h"
+#include "ovs-rcu.h"
+#include "packets.h"
+#include "util.h"
+
+VLOG_DEFINE_THIS_MODULE(colo_rewrite);
+
+/* Connection key.  Both directions of a connection map to the same key,
+ * because the direction keyword says which end is the VM.  IPv4 addresses
+ * are stored IPv4-mapped; 'ipv6' keeps an IPv6 connection whose addresses
+ * happen to be IPv4-mapped apart from an IPv4 one. */
+struct colo_key {
+    struct in6_addr vm_addr;
+    struct in6_addr peer_addr;
+    ovs_be16 vm_port;
+    ovs_be16 peer_port;
+    uint8_t ipv6;
+    uint8_t pad[3];
+};
+BUILD_ASSERT_DECL(sizeof(struct colo_key) == 40);
+
+/* Which end opened the connection. */
+enum colo_role {
+    COLO_ROLE_UNKNOWN,
+    COLO_ROLE_VM_SERVER,        /* The peer sent the SYN. */
+    COLO_ROLE_VM_CLIENT,        /* The VM sent the SYN. */
+};
+
+/* Bits in 'halves': which halves of the handshake have been learned. */
+enum {
+    COLO_HAVE_SVM = 1 << 0,     /* 'svm_isn' is valid. */
+    COLO_HAVE_PVM = 1 << 1,     /* 'pvm_isn' is valid. */
+    COLO_HAVE_SVM_TS = 1 << 2,  /* 'svm_ts' is valid. */
+    COLO_HAVE_PVM_TS = 1 << 3,  /* 'pvm_ts' is valid. */
+};
+
+/* Bits in 'flags', read on the packet path. */
+enum {
+    COLO_F_LEARNED = 1 << 0,    /* 'deltas' is valid. */
+    COLO_F_TS = 1 << 1,         /* The timestamp delta is valid. */
+};
+
+/* One connection.
+ *
+ * 'key' never changes.  The handshake halves are written only with the
+ * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
+ * lock: 'deltas' is published before COLO_F_LEARNED is set. */
+struct colo_conn {
+    struct cmap_node node;      /* In colo_zone's 'conns'. */
+    struct colo_key key;
+
+    /* Protected by the zone's mutex. */
+    uint32_t svm_isn;
+    uint32_t pvm_isn;
+    uint32_t svm_ts;
+    uint32_t pvm_ts;
+    uint8_t role;               /* enum colo_role. */
+    uint8_t halves;             /* COLO_HAVE_*. */
+
+    /* Read by the packet path. */
+    atomic_uint32_t flags;      /* COLO_F_*. */
+    atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
+    atomic_llong used;          /* Last packet, in msec. */
+};
+
+/* A zone: connections that share state, usually one protected VM
+ * interface. */
+struct colo_zone {
+    struct cmap_node node;      /* In colo_table's 'zones'. */
+    uint16_t id;
+
+    struct ovs_mutex mutex;     /* Protects inserts into 'conns', learning. */
+    struct cmap conns;          /* Contains "struct colo_conn"s. */
+    atomic_uint n_conns;        /* Number of entries in 'conns'. */
+
+    atomic_uint64_t counters[COLO_N_STATS];
+};
+
+struct colo_table {
+    struct ovs_mutex mutex;     /* Protects inserts into 'zones'. */
+    struct cmap zones;          /* Contains "struct colo_zone"s. */
+};
+
+/* What colo_parse() finds in a TCP packet.  Pointers point into the
+ * packet. */
+struct colo_tcp {
+    struct tcp_header *tcp;
+    uint16_t flags;             /* TCP_* flags. */
+    bool ipv6;
+    struct in6_addr src;
+    struct in6_addr dst;
+
+    /* Offsets of options within the TCP header, 0 if absent. */
+    uint16_t ts_ofs;            /* Kind 8 (timestamps). */
+    uint16_t sack_ofs;          /* Kind 5 (SACK). */
+    uint8_t sack_len;           /* Length of the SACK option. */
+};
+
+/* TCP option kinds (RFC 9293, RFC 7323, RFC 2018). */
+enum {
+    COLO_TCPOPT_EOL = 0,
+    COLO_TCPOPT_NOP = 1,
+    COLO_TCPOPT_SACK = 5,
+    COLO_TCPOPT_TIMESTAMP = 8,
+};
+
+static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+const char *
+colo_direction_to_string(enum colo_direction dir)
+{
+    return dir == COLO_PRIMARY ? "primary"
+           : dir == COLO_SECONDARY ? "secondary"
+           : "<unknown>";
+}
+
+bool
+colo_direction_from_string(const char *s, enum colo_direction *dir)
+{
+    if (!strcmp(s, "primary")) {
+        *dir = COLO_PRIMARY;
+    } else if (!strcmp(s, "secondary")) {
+        *dir = COLO_SECONDARY;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+const char *
+colo_stat_name(enum colo_stat stat)
+{
+    switch (stat) {
+#define COLO_STAT(ENUM, NAME, DESCRIPTION) \
+    case COLO_STAT_##ENUM: return NAME;
+        COLO_STATS
+#undef COLO_STAT
+    case COLO_N_STATS:
+    default:
+        OVS_NOT_REACHED();
+    }
+}
+
+/* Packet parsing.
+ *
+ * Every read is checked against the frame's length.  A packet that does not
+ * parse cleanly is passed unchanged. */
+
+enum colo_parse_result {
+    COLO_PARSE_OK,
+    COLO_PARSE_NOT_TCP,
+    COLO_PARSE_BAD,
+};
+
+/* Walks the TCP options of 'tcp' ('hlen' bytes of header in all) and
+ * records the timestamp and SACK options in 'p'.  Returns false if the
+ * options are malformed. */
+static bool
+colo_parse_options(const uint8_t *opts, size_t len, struct colo_tcp *p)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        uint8_t kind = opts[i];
+
+        if (kind == COLO_TCPOPT_EOL) {
+            break;
+        } else if (kind == COLO_TCPOPT_NOP) {
+            i++;
+            continue;
+        }
+
+        if (i + 1 >= len) {
+            return false;
+        }
+        uint8_t olen = opts[i + 1];
+        if (olen < 2 || i + olen > len) {
+            return false;
+        }
+
+        if (kind == COLO_TCPOPT_TIMESTAMP) {
+            if (olen != 10 || p->ts_ofs) {
+                return false;
+            }
+            p->ts_ofs = TCP_HEADER_LEN + i;
+        } else if (kind == COLO_TCPOPT_SACK) {
+            if (olen < 10 || (olen - 2) % 8 || p->sack_ofs) {
+                return false;
+            }
+            p->sack_ofs = TCP_HEADER_LEN + i;
+            p->sack_len = olen;
+        }
+        i += olen;
+    }
+    return true;
+}
+
+static enum colo_parse_result
+colo_parse(struct dp_packet *packet, struct colo_tcp *p)
+{
+    uint8_t *data = dp_packet_data(packet);
+    size_t size = dp_packet_size(packet);
+    size_t ofs = ETH_HEADER_LEN;
+    uint8_t proto;
+
+    memset(p, 0, sizeof *p);
+    if (size < ETH_HEADER_LEN) {
+        return COLO_PARSE_NOT_TCP;
+    }
+
+    ovs_be16 eth_type = ALIGNED_CAST(const struct eth_header *,
+                                     data)->eth_type;
+    while (eth_type == htons(ETH_TYPE_VLAN_8021Q)
+           || eth_type == htons(ETH_TYPE_VLAN_8021AD)) {
+        if (size < ofs + VLAN_HEADER_LEN) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        const struct vlan_header *vlan;
+
+        vlan = ALIGNED_CAST(const struct vlan_header *, data + ofs);
+        eth_type = vlan->vlan_next_type;
+        ofs += VLAN_HEADER_LEN;
+    }
+
+    if (eth_type == htons(ETH_TYPE_IP)) {
+        const struct ip_header *ip;
+        size_t ihl, tot_len;
+
+        if (size < ofs + IP_HEADER_LEN) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        ip = ALIGNED_CAST(const struct ip_header *, data + ofs);
+        if (ip->ip_proto != IPPROTO_TCP) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        ihl = IP_IHL(ip->ip_ihl_ver) * 4;
+        tot_len = ntohs(ip->ip_tot_len);
+        if (IP_VER(ip->ip_ihl_ver) != 4 || ihl < IP_HEADER_LEN
+            || tot_len < ihl || size < ofs + tot_len) {
+            return COLO_PARSE_BAD;
+        }
+        if (ip->ip_frag_off & htons(IP_FRAG_OFF_MASK)) {
+            /* A non-first fragment carries no TCP header. */
+            return COLO_PARSE_BAD;
+        }
+        in6_addr_set_mapped_ipv4(&p->src, get_16aligned_be32(&ip->ip_src));
+        in6_addr_set_mapped_ipv4(&p->dst, get_16aligned_be32(&ip->ip_dst));
+        /* Ignore Ethernet padding past the IP datagram. */
+        size = ofs + tot_len;
+        ofs += ihl;
+    } else if (eth_type == htons(ETH_TYPE_IPV6)) {
+        const struct ovs_16aligned_ip6_hdr *ip6;
+        size_t end;
+
+        if (size < ofs + IPV6_HEADER_LEN) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        ip6 = ALIGNED_CAST(const struct ovs_16aligned_ip6_hdr *,
+                           data + ofs);
+        end = ofs + IPV6_HEADER_LEN + ntohs(ip6->ip6_plen);
+        if (end > size) {
+            return COLO_PARSE_BAD;
+        }
+        size = end;
+        memcpy(&p->src, &ip6->ip6_src, sizeof p->src);
+        memcpy(&p->dst, &ip6->ip6_dst, sizeof p->dst);
+        p->ipv6 = true;
+        proto = ip6->ip6_nxt;
+        ofs += IPV6_HEADER_LEN;
+
+        /* Skip extension headers. */
+        for (;;) {
+            if (proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING
+                || proto == IPPROTO_DSTOPTS) {
+                if (size < ofs + 8) {
+                    return COLO_PARSE_BAD;
+                }
+                proto = data[ofs];
+                ofs += (data[ofs + 1] + 1) * 8;
+            } else if (proto == IPPROTO_FRAGMENT) {
+                const struct ovs_16aligned_ip6_frag *frag;
+
+                if (size < ofs + sizeof *frag) {
+                    return COLO_PARSE_BAD;
+                }
+                frag = ALIGNED_CAST(const struct ovs_16aligned_ip6_frag *,
+                                    data + ofs);
+                if (frag->ip6f_offlg & IP6F_OFF_MASK) {
+                    return COLO_PARSE_BAD;
+                }
+                proto = frag->ip6f_nxt;
+                ofs += sizeof *frag;
+            } else {
+                break;
+            }
+            if (ofs > size) {
+                return COLO_PARSE_BAD;
+            }
+        }
+        if (proto != IPPROTO_TCP) {
+            return COLO_PARSE_NOT_TCP;
+        }
+    } else {
+        return COLO_PARSE_NOT_TCP;
+    }
+
+    /* TCP. */
+    if (size < ofs + TCP_HEADER_LEN) {
+        return COLO_PARSE_BAD;
+    }
+    p->tcp = ALIGNED_CAST(struct tcp_header *, data + ofs);
+    size_t hlen = TCP_OFFSET(p->tcp->tcp_ctl) * 4;
+    if (hlen < TCP_HEADER_LEN || size < ofs + hlen) {
+        return COLO_PARSE_BAD;
+    }
+    p->flags = TCP_FLAGS(p->tcp->tcp_ctl);
+    if (!colo_parse_options(data + ofs + TCP_HEADER_LEN,
+                            hlen - TCP_HEADER_LEN, p)) {
+        return COLO_PARSE_BAD;
+    }
+    return COLO_PARSE_OK;
+}
+
+/* Reads and writes of 32-bit fields at 'ofs' bytes into the TCP header,
+ * which may be only 16-bit aligned. */
+static uint32_t
+colo_tcp_get32(const struct colo_tcp *p, size_t ofs)
+{
+    ovs_be32 value;
+
+    memcpy(&value, (const uint8_t *) p->tcp + ofs, sizeof value);
+    return ntohl(value);
+}
+
+/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value' and
+ * updates the TCP checksum incrementally (RFC 1624), unless 'csum' is false
+ * because the checksum is left to offload.
+ *
+ * Option fields need not be 16-bit aligned, so the checksum is updated over
+ * the 16-bit words that cover the field. */
+static void
+colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, bool csum)
+{
+    uint8_t *base = (uint8_t *) p->tcp;
+    size_t start = ofs & ~(size_t) 1;
+    size_t n_words = (ofs + sizeof(ovs_be32) - start + 1) / 2;
+    ovs_be16 old[3], new[3];
+    ovs_be32 field = htonl(value);
+
+    memcpy(old, base + start, n_words * 2);
+    memcpy(base + ofs, &field, sizeof field);
+    if (csum) {
+        memcpy(new, base + start, n_words * 2);
+        for (size_t i = 0; i < n_words; i++) {
+            p->tcp->tcp_csum = recalc_csum16(p->tcp->tcp_csum,
+                                             old[i], new[i]);
+        }
+    }
+}
+
+/* Zones. */
+
+static uint32_t
+colo_zone_hash(uint16_t id)
+{
+    return hash_int(id, 0);
+}
+
+static struct colo_zone *
+colo_zone_find(const struct colo_table *table, uint16_t id)
+{
+    struct colo_zone *zone;
+
+    CMAP_FOR_EACH_WITH_HASH (zone, node, colo_zone_hash(id), &table->zones) {
+        if (zone->id == id) {
+            return zone;
+        }
+    }
+    return NULL;
+}
+
+static struct colo_zone *
+colo_zone_get(struct colo_table *table, uint16_t id)
+{
+    struct colo_zone *zone = colo_zone_find(table, id);
+
+    if (OVS_UNLIKELY(!zone)) {
+        ovs_mutex_lock(&table->mutex);
+        zone = colo_zone_find(table, id);
+        if (!zone) {
+            zone = xzalloc(sizeof *zone);
+            zone->id = id;
+            ovs_mutex_init(&zone->mutex);
+            cmap_init(&zone->conns);
+            atomic_init(&zone->n_conns, 0);
+            for (size_t i = 0; i < COLO_N_STATS; i++) {
+                atomic_init(&zone->counters[i], 0);
+            }
+            cmap_insert(&table->zones, &zone->node, colo_zone_hash(id));
+        }
+        ovs_mutex_unlock(&table->mutex);
+    }
+    return zone;
+}
+
+static void
+colo_zone_count(struct colo_zone *zone, enum colo_stat stat)
+{
+    uint64_t orig;
+
+    atomic_add_relaxed(&zone->counters[stat], 1, &orig);
+}
+
+/* Connections. */
+
+static uint32_t
+colo_key_hash(const struct colo_key *key)
+{
+    return hash_bytes(key, sizeof *key, 0);
+}
+
+static void
+colo_key_init(struct colo_key *key, const struct colo_tcp *p,
+              enum colo_direction dir)
+{
+    memset(key, 0, sizeof *key);
+    key->ipv6 = p->ipv6;
+    if (dir == COLO_SECONDARY) {
+        /* The VM is the source. */
+        key->vm_addr = p->src;
+        key->vm_port = p->tcp->tcp_src;
+        key->peer_addr = p->dst;
+        key->peer_port = p->tcp->tcp_dst;
+    } else {
+        /* The VM is the destination. */
+        key->vm_addr = p->dst;
+        key->vm_port = p->tcp->tcp_dst;
+        key->peer_addr = p->src;
+        key->peer_port = p->tcp->tcp_src;
+    }
+}
+
+static struct colo_conn *
+colo_conn_find(const struct colo_zone *zone, const struct colo_key *key,
+               uint32_t hash)
+{
+    struct colo_conn *conn;
+
+    CMAP_FOR_EACH_WITH_HASH (conn, node, hash, &zone->conns) {
+        if (!memcmp(&conn->key, key, sizeof *key)) {
+            return conn;
+        }
+    }
+    return NULL;
+}
+
+static struct colo_conn *
+colo_conn_create(struct colo_zone *zone, const struct colo_key *key,
+                 uint32_t hash, long long int now)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_conn *conn = xzalloc(sizeof *conn);
+    unsigned int orig;
+
+    conn->key = *key;
+    atomic_init(&conn->flags, 0);
+    atomic_init(&conn->deltas, 0);
+    atomic_init(&conn->used, now);
+    cmap_insert(&zone->conns, &conn->node, hash);
+    atomic_add_relaxed(&zone->n_conns, 1, &orig);
+    colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
+    return conn;
+}
+
+/* Learns from the handshake packet 'p' of 'conn', travelling in 'dir'.
+ * Publishes the deltas once both halves are known.
+ *
+ * Learning rules (seq_delta = SVM_ISN - PVM_ISN, likewise for timestamps):
+ *
+ *   - The SVM's SYN or SYN+ACK gives SVM_ISN (its seq) and SVM_TS (TSval).
+ *
+ *   - The peer's SYN+ACK (VM is the client), or the peer's first ACK after
+ *     its own SYN (VM is the server), acknowledges the PVM's SYN: PVM_ISN is
+ *     its ack - 1 and PVM_TS its TSecr. */
+static void
+colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
+                const struct colo_tcp *p, enum colo_direction dir)
+    OVS_REQUIRES(zone->mutex)
+{
+    uint16_t flags = p->flags;
+    uint32_t seq = ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
+    uint32_t ack = ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
+    uint32_t cur;
+
+    atomic_read_relaxed(&conn->flags, &cur);
+    if (cur & COLO_F_LEARNED) {
+        return;
+    }
+
+    if (dir == COLO_SECONDARY) {
+        if (flags & TCP_SYN && !(conn->halves & COLO_HAVE_SVM)) {
+            conn->role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
+                          : COLO_ROLE_VM_CLIENT);
+            conn->svm_isn = seq;
+            conn->halves |= COLO_HAVE_SVM;
+            if (p->ts_ofs) {
+                conn->svm_ts = colo_tcp_get32(p, p->ts_ofs + 2);
+                conn->halves |= COLO_HAVE_SVM_TS;
+            }
+        }
+    } else {
+        bool learn = false;
+
+        if (flags & TCP_SYN) {
+            if (flags & TCP_ACK) {
+                conn->role = COLO_ROLE_VM_CLIENT;
+                learn = true;
+            } else if (conn->role == COLO_ROLE_UNKNOWN) {
+                conn->role = COLO_ROLE_VM_SERVER;
+            }
+        } else if (flags & TCP_ACK && conn->role == COLO_ROLE_VM_SERVER) {
+            learn = true;
+        }
+
+        if (learn && !(conn->halves & COLO_HAVE_PVM)) {
+            conn->pvm_isn = ack - 1;
+            conn->halves |= COLO_HAVE_PVM;
+            if (p->ts_ofs) {
+                conn->pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
+                conn->halves |= COLO_HAVE_PVM_TS;
+            }
+        }
+    }
+
+    if ((conn->halves & (COLO_HAVE_SVM | COLO_HAVE_PVM))
+        == (COLO_HAVE_SVM | COLO_HAVE_PVM)) {
+        uint32_t seq_delta = conn->svm_isn - conn->pvm_isn;
+        uint32_t ts_delta = 0;
+        uint32_t new_flags = COLO_F_LEARNED;
+
+        if ((conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
+            == (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS)) {
+            ts_delta = conn->svm_ts - conn->pvm_ts;
+            new_flags |= COLO_F_TS;
+        }
+        atomic_store_relaxed(&conn->deltas,
+                             ((uint64_t) seq_delta << 32) | ts_delta);
+        atomic_store_explicit(&conn->flags, new_flags, memory_order_release);
+    }
+}
+
+/* Rewrites 'p' with the deltas of a learned connection. */
+static void
+colo_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
+             uint64_t deltas, bool csum)
+{
+    uint32_t seq_delta = deltas >> 32;
+    uint32_t ts_delta = deltas;
+
+    if (dir == COLO_PRIMARY) {
+        if (p->flags & TCP_ACK) {
+            colo_tcp_set32(p, offsetof(struct tcp_header, tcp_ack),
+                           colo_tcp_get32(p, offsetof(struct tcp_header,
+                                                      tcp_ack)) + seq_delta,
+                           csum);
+        }
+        for (size_t ofs = p->sack_ofs + 2;
+             p->sack_ofs && ofs < p->sack_ofs + p->sack_len; ofs += 4) {
+            colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta, csum);
+        }
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            uint32_t tsecr = colo_tcp_get32(p, p->ts_ofs + 6);
+            if (tsecr) {
+                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, csum);
+            }
+        }
+    } else {
+        colo_tcp_set32(p, offsetof(struct tcp_header, tcp_seq),
+                       colo_tcp_get32(p, offsetof(struct tcp_header,
+                                                  tcp_seq)) - seq_delta,
+                       csum);
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            colo_tcp_set32(p, p->ts_ofs + 2,
+                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, csum);
+        }
+    }
+}
+
+enum colo_result
+colo_table_process(struct colo_table *table, uint16_t zone_id,
+                   enum colo_direction dir, struct dp_packet *packet,
+                   long long int now)
+{
+    struct colo_zone *zone = colo_zone_get(table, zone_id);
+    struct colo_conn *conn;
+    struct colo_key key;
+    struct colo_tcp p;
+    uint32_t flags;
+    uint32_t hash;
+
+    switch (colo_parse(packet, &p)) {
+    case COLO_PARSE_OK:
+        break;
+    case COLO_PARSE_NOT_TCP:
+        colo_zone_count(zone, COLO_STAT_PASS_NOT_TCP);
+        return COLO_RESULT_PASSED;
+    case COLO_PARSE_BAD:
+    default:
+        colo_zone_count(zone, COLO_STAT_PASS_UNPARSEABLE);
+        return COLO_RESULT_PASSED;
+    }
+
+    colo_key_init(&key, &p, dir);
+    hash = colo_key_hash(&key);
+    conn = colo_conn_find(zone, &key, hash);
+    if (conn) {
+        atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+    } else {
+        flags = 0;
+    }
+
+    if (!(flags & COLO_F_LEARNED)) {
+        /* Slow path: a handshake, or a packet of a connection not yet
+         * learned. */
+        if (!conn && !(p.flags & TCP_SYN)) {
+            colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
+            return COLO_RESULT_PASSED;
+        }
+
+        ovs_mutex_lock(&zone->mutex);
+        conn = colo_conn_find(zone, &key, hash);
+        if (!conn) {
+            conn = colo_conn_create(zone, &key, hash, now);
+        }
+        colo_conn_learn(zone, conn, &p, dir);
+        ovs_mutex_unlock(&zone->mutex);
+
+        atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+        if (!(flags & COLO_F_LEARNED)) {
+            atomic_store_relaxed(&conn->used, now);
+            colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
+            return COLO_RESULT_PASSED;
+        }
+        VLOG_DBG_RL(&rl, "zone %"PRIu16": learned a connection", zone_id);
+    }
+
+    uint64_t deltas;
+    atomic_read_relaxed(&conn->deltas, &deltas);
+    atomic_store_relaxed(&conn->used, now);
+    colo_rewrite(&p, dir, flags, deltas, !dp_packet_hwol_l4_is_tcp(packet));
+    colo_zone_count(zone, COLO_STAT_REWRITTEN);
+    return COLO_RESULT_REWRITTEN;
+}
+
+/* Tables. */
+
+struct colo_table *
+colo_table_create(void)
+{
+    struct colo_table *table = xzalloc(sizeof *table);
+
+    ovs_mutex_init(&table->mutex);
+    cmap_init(&table->zones);
+    return table;
+}
+
+void
+colo_table_destroy(struct colo_table *table)
+{
+    struct colo_zone *zone;
+
+    if (!table) {
+        return;
+    }
+
+    CMAP_FOR_EACH (zone, node, &table->zones) {
+        struct colo_conn *conn;
+
+        CMAP_FOR_EACH (conn, node, &zone->conns) {
+            free(conn);
+        }
+        cmap_destroy(&zone->conns);
+        ovs_mutex_destroy(&zone->mutex);
+        free(zone);
+    }
+    cmap_destroy(&table->zones);
+    ovs_mutex_destroy(&table->mutex);
+    free(table);
+}
+
+static void
+colo_zone_add_stats(const struct colo_zone *zone_,
+                    struct colo_zone_stats *stats)
+{
+    struct colo_zone *zone = CONST_CAST(struct colo_zone *, zone_);
+    const struct colo_conn *conn;
+    unsigned int n;
+
+    for (size_t i = 0; i < COLO_N_STATS; i++) {
+        uint64_t value;
+
+        atomic_read_relaxed(&zone->counters[i], &value);
+        stats->counters[i] += value;
+    }
+    atomic_read_relaxed(&zone->n_conns, &n);
+    stats->n_conns += n;
+    CMAP_FOR_EACH (conn, node, &zone->conns) {
+        uint32_t flags;
+
+        atomic_read_relaxed(&CONST_CAST(struct colo_conn *, conn)->flags,
+                            &flags);
+        stats->n_learned += (flags & COLO_F_LEARNED) != 0;
+    }
+}
+
+bool
+colo_table_get_zone_stats(const struct colo_table *table, uint16_t zone_id,
+                          struct colo_zone_stats *stats)
+{
+    const struct colo_zone *zone = colo_zone_find(table, zone_id);
+
+    memset(stats, 0, sizeof *stats);
+    if (!zone) {
+        return false;
+    }
+    colo_zone_add_stats(zone, stats);
+    return true;
+}
+
+static void
+colo_format_endpoint(struct ds *s, const struct in6_addr *addr, bool ipv6,
+                     ovs_be16 port)
+{
+    if (ipv6) {
+        ipv6_format_addr_bracket(addr, s, true);
+    } else {
+        ds_put_format(s, IP_FMT, IP_ARGS(in6_addr_get_mapped_ipv4(addr)));
+    }
+    ds_put_format(s, ":%"PRIu16, ntohs(port));
+}
+
+unsigned int
+colo_table_dump_conns(const struct colo_table *table, int zone_id,
+                      long long int now, struct ds *s)
+{
+    const struct colo_zone *zone;
+    unsigned int n = 0;
+
+    CMAP_FOR_EACH (zone, node, &table->zones) {
+        const struct colo_conn *conn_;
+
+        if (zone_id >= 0 && zone->id != zone_id) {
+            continue;
+        }
+        CMAP_FOR_EACH (conn_, node, &zone->conns) {
+            struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+            uint64_t deltas;
+            uint32_t flags;
+            long long int used;
+
+            atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+            atomic_read_relaxed(&conn->deltas, &deltas);
+            atomic_read_relaxed(&conn->used, &used);
+
+            ds_put_format(s, "zone=%"PRIu16" vm=", zone->id);
+            colo_format_endpoint(s, &conn->key.vm_addr, conn->key.ipv6,
+                                 conn->key.vm_port);
+            ds_put_cstr(s, " peer=");
+            colo_format_endpoint(s, &conn->key.peer_addr, conn->key.ipv6,
+                                 conn->key.peer_port);
+            ds_put_format(s, " state=%s",
+                          flags & COLO_F_LEARNED ? "established" : "learning");
+            if (flags & COLO_F_LEARNED) {
+                ds_put_format(s, " seq_delta=%"PRIu32, (uint32_t) (deltas >> 32));
+            } else {
+                ds_put_cstr(s, " seq_delta=none");
+            }
+            if (flags & COLO_F_TS) {
+                ds_put_format(s, " ts_delta=%"PRIu32, (uint32_t) deltas);
+            } else {
+                ds_put_cstr(s, " ts_delta=none");
+            }
+            ds_put_format(s, " idle=%llds\n",
+                          now > used ? (now - used) / 1000 : 0);
+            n++;
+        }
+    }
+    return n;
+}
