@@ -803,7 +803,8 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
             ds_put_format(s, " state=%s",
                           flags & COLO_F_LEARNED ? "established" : "learning");
             if (flags & COLO_F_LEARNED) {
-                ds_put_format(s, " seq_delta=%"PRIu32, (uint32_t) (deltas >> 32));
+                ds_put_format(s, " seq_delta=%"PRIu32,
+                              (uint32_t) (deltas >> 32));
             } else {
                 ds_put_cstr(s, " seq_delta=none");
             }
