@@ -114,7 +114,9 @@ colo_parse_zone(const char *value, uint16_t *zone_imm,
         char *tail;
 
         errno = 0;
-        n = strtoll(value, &tail, 10);
+        n = strtoll(value, &tail,
+                    !strncmp(value, "0x", 2) || !strncmp(value, "0X", 2)
+                    ? 16 : 10);
         if (*tail) {
             return xasprintf("colo_rewrite: zone \"%s\" is not a number "
                              "or a field", value);
