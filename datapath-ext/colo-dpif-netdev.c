@@ -27,6 +27,7 @@
 #include "netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
+#include "openvswitch/poll-loop.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
@@ -47,14 +48,17 @@ static struct ovs_mutex colo_dps_mutex = OVS_MUTEX_INITIALIZER;
 static struct ovs_list colo_dps OVS_GUARDED_BY(colo_dps_mutex)
     = OVS_LIST_INITIALIZER(&colo_dps);
 
-static void colo_unixctl_register(void);
+/* How often the sweeper thread expires entries, in msec. */
+#define COLO_SWEEP_INTERVAL 1000
+
+static void colo_init(void);
 
 struct colo_dp *
 colo_dp_create(const char *dp_name)
 {
     struct colo_dp *dp = xzalloc(sizeof *dp);
 
-    colo_unixctl_register();
+    colo_init();
 
     dp->name = xstrdup(dp_name);
     dp->table = colo_table_create();
@@ -146,14 +150,34 @@ colo_unixctl_dump_conns(struct unixctl_conn *conn, int argc,
     ds_destroy(&s);
 }
 
+/* Expires the entries of every datapath, off the packet path. */
+static void *
+colo_sweeper_main(void *arg OVS_UNUSED)
+{
+    for (;;) {
+        struct colo_dp *dp;
+
+        ovs_mutex_lock(&colo_dps_mutex);
+        LIST_FOR_EACH (dp, node, &colo_dps) {
+            colo_table_run(dp->table, time_msec());
+        }
+        ovs_mutex_unlock(&colo_dps_mutex);
+
+        poll_timer_wait(COLO_SWEEP_INTERVAL);
+        poll_block();
+    }
+    return NULL;
+}
+
 static void
-colo_unixctl_register(void)
+colo_init(void)
 {
     static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
 
     if (ovsthread_once_start(&once)) {
         unixctl_command_register("colo-rewrite/dump-conns", "[ZONE]", 0, 1,
                                  colo_unixctl_dump_conns, NULL);
+        ovs_thread_create("colo_sweeper", colo_sweeper_main, NULL);
         ovsthread_once_done(&once);
     }
 }

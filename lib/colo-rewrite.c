@@ -70,27 +70,38 @@ enum {
 enum {
     COLO_F_LEARNED = 1 << 0,    /* 'deltas' is valid. */
     COLO_F_TS = 1 << 1,         /* The timestamp delta is valid. */
+    COLO_F_FIN_VM = 1 << 2,     /* The VM sent a FIN, see 'fin_vm_end'. */
+    COLO_F_FIN_PEER = 1 << 3,   /* The peer sent a FIN, see 'fin_peer_end'. */
+    COLO_F_FIN_VM_ACKED = 1 << 4,   /* The peer acknowledged the VM's FIN. */
+    COLO_F_FIN_PEER_ACKED = 1 << 5, /* The VM acknowledged the peer's FIN. */
+    COLO_F_CLOSED = 1 << 6,     /* Both FINs acknowledged, or a RST. */
 };
 
 /* One connection.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
- * lock: 'deltas' is published before COLO_F_LEARNED is set. */
+ * lock; 'deltas' is written before COLO_F_LEARNED is set, and changed
+ * afterward only by a checkpoint, which waits for the packet path to
+ * quiesce. */
 struct colo_conn {
     struct cmap_node node;      /* In colo_zone's 'conns'. */
     struct colo_key key;
 
     /* Protected by the zone's mutex. */
-    uint32_t svm_isn;
-    uint32_t pvm_isn;
-    uint32_t svm_ts;
-    uint32_t pvm_ts;
+    uint32_t svm_isn;           /* SVM's initial sequence number. */
+    uint32_t pvm_isn;           /* PVM's initial sequence number. */
+    uint32_t peer_isn;          /* Peer's SYN sequence number. */
+    uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
+    uint32_t pvm_ts;            /* PVM's timestamp clock at the handshake. */
     uint8_t role;               /* enum colo_role. */
     uint8_t halves;             /* COLO_HAVE_*. */
 
     /* Read by the packet path. */
     atomic_uint32_t flags;      /* COLO_F_*. */
+    atomic_uint32_t fin_vm_end;     /* Ack that covers the VM's FIN, in the
+                                     * SVM's numbering. */
+    atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
     atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
     atomic_llong used;          /* Last packet, in msec. */
 };
@@ -101,9 +112,10 @@ struct colo_zone {
     struct cmap_node node;      /* In colo_table's 'zones'. */
     uint16_t id;
 
-    struct ovs_mutex mutex;     /* Protects inserts into 'conns', learning. */
+    struct ovs_mutex mutex;     /* Protects changes to 'conns', learning. */
     struct cmap conns;          /* Contains "struct colo_conn"s. */
-    atomic_uint n_conns;        /* Number of entries in 'conns'. */
+    struct cmap_position evict_pos; /* Where eviction looks next. */
+    atomic_bool failover;       /* Track no new connections. */
 
     atomic_uint64_t counters[COLO_N_STATS];
 };
@@ -111,6 +123,12 @@ struct colo_zone {
 struct colo_table {
     struct ovs_mutex mutex;     /* Protects inserts into 'zones'. */
     struct cmap zones;          /* Contains "struct colo_zone"s. */
+    atomic_bool failover;       /* Zones created from now on fail over. */
+
+    /* Settings, see struct colo_config. */
+    atomic_uint max_conns;
+    atomic_uint idle_timeout;
+    atomic_uint linger;
 };
 
 /* What colo_parse() finds in a TCP packet.  Pointers point into the
@@ -126,6 +144,7 @@ struct colo_tcp {
     uint16_t ts_ofs;            /* Kind 8 (timestamps). */
     uint16_t sack_ofs;          /* Kind 5 (SACK). */
     uint8_t sack_len;           /* Length of the SACK option. */
+    uint32_t payload_len;       /* Bytes of TCP payload. */
 };
 
 /* TCP option kinds (RFC 9293, RFC 7323, RFC 2018). */
@@ -259,7 +278,7 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
         size_t ihl, tot_len;
 
         if (size < ofs + IP_HEADER_LEN) {
-            return COLO_PARSE_NOT_TCP;
+            return COLO_PARSE_BAD;
         }
         ip = ALIGNED_CAST(const struct ip_header *, data + ofs);
         if (ip->ip_proto != IPPROTO_TCP) {
@@ -285,7 +304,7 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
         size_t end;
 
         if (size < ofs + IPV6_HEADER_LEN) {
-            return COLO_PARSE_NOT_TCP;
+            return COLO_PARSE_BAD;
         }
         ip6 = ALIGNED_CAST(const struct ovs_16aligned_ip6_hdr *,
                            data + ofs);
@@ -346,6 +365,7 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
         return COLO_PARSE_BAD;
     }
     p->flags = TCP_FLAGS(p->tcp->tcp_ctl);
+    p->payload_len = size - ofs - hlen;
     if (!colo_parse_options(data + ofs + TCP_HEADER_LEN,
                             hlen - TCP_HEADER_LEN, p)) {
         return COLO_PARSE_BAD;
@@ -420,11 +440,14 @@ colo_zone_get(struct colo_table *table, uint16_t id)
         ovs_mutex_lock(&table->mutex);
         zone = colo_zone_find(table, id);
         if (!zone) {
+            bool failover;
+
             zone = xzalloc(sizeof *zone);
             zone->id = id;
             ovs_mutex_init(&zone->mutex);
             cmap_init(&zone->conns);
-            atomic_init(&zone->n_conns, 0);
+            atomic_read_relaxed(&table->failover, &failover);
+            atomic_init(&zone->failover, failover);
             for (size_t i = 0; i < COLO_N_STATS; i++) {
                 atomic_init(&zone->counters[i], 0);
             }
@@ -486,34 +509,148 @@ colo_conn_find(const struct colo_zone *zone, const struct colo_key *key,
     return NULL;
 }
 
-static struct colo_conn *
-colo_conn_create(struct colo_zone *zone, const struct colo_key *key,
-                 uint32_t hash, long long int now)
+static uint32_t
+colo_conn_flags(const struct colo_conn *conn_)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t flags;
+
+    atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+    return flags;
+}
+
+static long long int
+colo_conn_used(const struct colo_conn *conn_)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    long long int used;
+
+    atomic_read_relaxed(&conn->used, &used);
+    return used;
+}
+
+static enum colo_conn_state
+colo_conn_state(uint32_t flags)
+{
+    return (flags & COLO_F_CLOSED ? COLO_CONN_CLOSED
+            : flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER) ? COLO_CONN_CLOSING
+            : flags & COLO_F_LEARNED ? COLO_CONN_ESTABLISHED
+            : COLO_CONN_LEARNING);
+}
+
+static void
+colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
+                 enum colo_stat why)
     OVS_REQUIRES(zone->mutex)
 {
-    struct colo_conn *conn = xzalloc(sizeof *conn);
-    unsigned int orig;
+    cmap_remove(&zone->conns, &conn->node, colo_key_hash(&conn->key));
+    ovsrcu_postpone(free, conn);
+    colo_zone_count(zone, why);
+}
 
+/* The zone is full: looks at a few entries, starting where the last look
+ * ended, for a closed or half-open one to evict.  Established entries are
+ * never evicted.  Returns true if it made room. */
+static bool
+colo_zone_evict(struct colo_zone *zone)
+    OVS_REQUIRES(zone->mutex)
+{
+    for (int i = 0; i < 64; i++) {
+        struct cmap_node *node = cmap_next_position(&zone->conns,
+                                                    &zone->evict_pos);
+        if (!node) {
+            memset(&zone->evict_pos, 0, sizeof zone->evict_pos);
+            node = cmap_next_position(&zone->conns, &zone->evict_pos);
+            if (!node) {
+                return false;
+            }
+        }
+
+        struct colo_conn *conn = CONTAINER_OF(node, struct colo_conn, node);
+        uint32_t flags = colo_conn_flags(conn);
+        if (flags & COLO_F_CLOSED || !(flags & COLO_F_LEARNED)) {
+            colo_conn_remove(zone, conn, COLO_STAT_CONNS_EVICTED);
+            return true;
+        }
+    }
+    return false;
+}
+
+static struct colo_conn *
+colo_conn_create(struct colo_table *table, struct colo_zone *zone,
+                 const struct colo_key *key, uint32_t hash,
+                 long long int now)
+    OVS_REQUIRES(zone->mutex)
+{
+    unsigned int max_conns;
+    struct colo_conn *conn;
+
+    atomic_read_relaxed(&table->max_conns, &max_conns);
+    if (cmap_count(&zone->conns) >= max_conns && !colo_zone_evict(zone)) {
+        VLOG_WARN_RL(&rl, "zone %"PRIu16": %u connections, the zone is full: "
+                     "new connections pass unrewritten", zone->id,
+                     max_conns);
+        colo_zone_count(zone, COLO_STAT_PASS_ZONE_FULL);
+        return NULL;
+    }
+
+    conn = xzalloc(sizeof *conn);
     conn->key = *key;
     atomic_init(&conn->flags, 0);
+    atomic_init(&conn->fin_vm_end, 0);
+    atomic_init(&conn->fin_peer_end, 0);
     atomic_init(&conn->deltas, 0);
     atomic_init(&conn->used, now);
     cmap_insert(&zone->conns, &conn->node, hash);
-    atomic_add_relaxed(&zone->n_conns, 1, &orig);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
 }
 
-/* Learns from the handshake packet 'p' of 'conn', travelling in 'dir'.
- * Publishes the deltas once both halves are known.
+/* Returns true if 'p', travelling in 'dir', is a SYN that opens a new
+ * connection on the key of 'conn' instead of repeating the one 'conn'
+ * tracks: a SYN or the peer's SYN+ACK once 'conn' is closed, or a SYN
+ * (without ACK) whose sequence number differs from the one that opened
+ * 'conn'. */
+static bool
+colo_conn_is_new_incarnation(const struct colo_conn *conn,
+                             const struct colo_tcp *p,
+                             enum colo_direction dir)
+{
+    uint32_t seq = ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
+
+    if (!(p->flags & TCP_SYN)) {
+        return false;
+    } else if (colo_conn_flags(conn) & COLO_F_CLOSED) {
+        /* A SYN after the close opens a new connection; so does the peer's
+         * SYN+ACK, which may reach us before the SVM's new SYN when the VM
+         * is the client (the SVM lags behind the PVM).  The SVM's SYN+ACK
+         * can only repeat the old handshake: a new one starts with the
+         * peer's SYN. */
+        return !(dir == COLO_SECONDARY && p->flags & TCP_ACK);
+    } else if (p->flags & TCP_ACK) {
+        return false;
+    } else if (dir == COLO_PRIMARY) {
+        return conn->role != COLO_ROLE_VM_SERVER || conn->peer_isn != seq;
+    } else {
+        return (conn->role != COLO_ROLE_VM_CLIENT
+                || (conn->halves & COLO_HAVE_SVM && conn->svm_isn != seq));
+    }
+}
+
+/* Learns from handshake packet 'p' of 'conn', travelling in 'dir', and
+ * publishes the deltas once both halves are known.
  *
- * Learning rules (seq_delta = SVM_ISN - PVM_ISN, likewise for timestamps):
+ * (seq_delta = SVM_ISN - PVM_ISN, ts_delta = SVM_TS - PVM_TS.)
  *
- *   - The SVM's SYN or SYN+ACK gives SVM_ISN (its seq) and SVM_TS (TSval).
+ *   - The SVM's SYN or SYN+ACK gives SVM_ISN (its seq) and SVM_TS (its
+ *     TSval).
  *
- *   - The peer's SYN+ACK (VM is the client), or the peer's first ACK after
- *     its own SYN (VM is the server), acknowledges the PVM's SYN: PVM_ISN is
- *     its ack - 1 and PVM_TS its TSecr. */
+ *   - The peer's SYN+ACK (the VM is the client), or the peer's first ACK
+ *     after its own SYN (the VM is the server), acknowledges the PVM's SYN:
+ *     PVM_ISN is its ack - 1 and PVM_TS its TSecr.
+ *
+ * Only the first value of each half counts, so retransmitted handshake
+ * packets change nothing. */
 static void
 colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
                 const struct colo_tcp *p, enum colo_direction dir)
@@ -522,10 +659,8 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
     uint16_t flags = p->flags;
     uint32_t seq = ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
     uint32_t ack = ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
-    uint32_t cur;
 
-    atomic_read_relaxed(&conn->flags, &cur);
-    if (cur & COLO_F_LEARNED) {
+    if (colo_conn_flags(conn) & COLO_F_LEARNED || flags & TCP_RST) {
         return;
     }
 
@@ -549,6 +684,7 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
                 learn = true;
             } else if (conn->role == COLO_ROLE_UNKNOWN) {
                 conn->role = COLO_ROLE_VM_SERVER;
+                conn->peer_isn = seq;
             }
         } else if (flags & TCP_ACK && conn->role == COLO_ROLE_VM_SERVER) {
             learn = true;
@@ -569,6 +705,7 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
         uint32_t seq_delta = conn->svm_isn - conn->pvm_isn;
         uint32_t ts_delta = 0;
         uint32_t new_flags = COLO_F_LEARNED;
+        uint32_t orig;
 
         if ((conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
             == (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS)) {
@@ -577,7 +714,8 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
         }
         atomic_store_relaxed(&conn->deltas,
                              ((uint64_t) seq_delta << 32) | ts_delta);
-        atomic_store_explicit(&conn->flags, new_flags, memory_order_release);
+        atomic_or_explicit(&conn->flags, new_flags, &orig,
+                           memory_order_release);
     }
 }
 
@@ -618,6 +756,78 @@ colo_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
     }
 }
 
+/* Follows the end of the connection: FINs, their acknowledgements, RSTs.
+ * 'p' is the packet as it arrived, before rewriting, and 'flags' the
+ * connection's flags when the packet was looked up.
+ *
+ * The VM's FIN is tracked in the SVM's numbering: its seq as the SVM sent it,
+ * and the peer's ack after rewriting, computed here from 'seq_delta'.  The
+ * peer's numbering is never rewritten. */
+static void
+colo_conn_track_close(struct colo_zone *zone, struct colo_conn *conn,
+                      const struct colo_tcp *p, enum colo_direction dir,
+                      uint32_t flags, uint32_t seq_delta)
+{
+    uint32_t seq = ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
+    uint32_t ack = ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
+    uint32_t set = 0;
+    uint32_t orig;
+
+    if (p->flags & TCP_RST) {
+        set |= COLO_F_CLOSED;
+    }
+
+    if (dir == COLO_SECONDARY) {
+        if (p->flags & TCP_FIN && !(flags & COLO_F_FIN_VM)) {
+            atomic_store_relaxed(&conn->fin_vm_end,
+                                 seq + p->payload_len + 1);
+            set |= COLO_F_FIN_VM;
+        }
+        if (p->flags & TCP_ACK && flags & COLO_F_FIN_PEER
+            && !(flags & COLO_F_FIN_PEER_ACKED)) {
+            uint32_t end;
+
+            atomic_read_relaxed(&conn->fin_peer_end, &end);
+            if (INT_MOD_GEQ(ack, end)) {
+                set |= COLO_F_FIN_PEER_ACKED;
+            }
+        }
+    } else {
+        if (p->flags & TCP_FIN && !(flags & COLO_F_FIN_PEER)) {
+            atomic_store_relaxed(&conn->fin_peer_end,
+                                 seq + p->payload_len + 1);
+            set |= COLO_F_FIN_PEER;
+        }
+        if (p->flags & TCP_ACK && flags & COLO_F_FIN_VM
+            && !(flags & COLO_F_FIN_VM_ACKED)) {
+            uint32_t end;
+
+            atomic_read_relaxed(&conn->fin_vm_end, &end);
+            if (INT_MOD_GEQ(ack + seq_delta, end)) {
+                set |= COLO_F_FIN_VM_ACKED;
+            }
+        }
+    }
+
+    if (!set) {
+        return;
+    }
+
+    atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+    uint32_t now = orig | set;
+    if (!(orig & COLO_F_CLOSED)
+        && (now & COLO_F_CLOSED
+            || (now & COLO_F_FIN_VM_ACKED && now & COLO_F_FIN_PEER_ACKED))) {
+        if (!(now & COLO_F_CLOSED)) {
+            atomic_or_explicit(&conn->flags, COLO_F_CLOSED, &orig,
+                               memory_order_release);
+        }
+        if (!(orig & COLO_F_CLOSED)) {
+            colo_zone_count(zone, COLO_STAT_CONNS_CLOSED);
+        }
+    }
+}
+
 enum colo_result
 colo_table_process(struct colo_table *table, uint16_t zone_id,
                    enum colo_direction dir, struct dp_packet *packet,
@@ -645,40 +855,54 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
     colo_key_init(&key, &p, dir);
     hash = colo_key_hash(&key);
     conn = colo_conn_find(zone, &key, hash);
-    if (conn) {
-        atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
-    } else {
-        flags = 0;
-    }
+    flags = conn ? colo_conn_flags(conn) : 0;
 
-    if (!(flags & COLO_F_LEARNED)) {
-        /* Slow path: a handshake, or a packet of a connection not yet
-         * learned. */
+    if (OVS_UNLIKELY(!(flags & COLO_F_LEARNED) || p.flags & TCP_SYN)) {
+        /* Slow path: a handshake, or a connection not learned yet. */
+        bool failover;
+
         if (!conn && !(p.flags & TCP_SYN)) {
             colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
             return COLO_RESULT_PASSED;
         }
 
+        atomic_read_relaxed(&zone->failover, &failover);
         ovs_mutex_lock(&zone->mutex);
         conn = colo_conn_find(zone, &key, hash);
+        if (conn && colo_conn_is_new_incarnation(conn, &p, dir)) {
+            colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
+            conn = NULL;
+        }
         if (!conn) {
-            conn = colo_conn_create(zone, &key, hash, now);
+            if (failover) {
+                ovs_mutex_unlock(&zone->mutex);
+                colo_zone_count(zone, COLO_STAT_PASS_UNTRACKED);
+                return COLO_RESULT_PASSED;
+            }
+            conn = colo_conn_create(table, zone, &key, hash, now);
+            if (!conn) {
+                ovs_mutex_unlock(&zone->mutex);
+                return COLO_RESULT_PASSED;
+            }
         }
         colo_conn_learn(zone, conn, &p, dir);
         ovs_mutex_unlock(&zone->mutex);
 
-        atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+        flags = colo_conn_flags(conn);
+        atomic_store_relaxed(&conn->used, now);
         if (!(flags & COLO_F_LEARNED)) {
-            atomic_store_relaxed(&conn->used, now);
             colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
             return COLO_RESULT_PASSED;
         }
-        VLOG_DBG_RL(&rl, "zone %"PRIu16": learned a connection", zone_id);
     }
 
     uint64_t deltas;
     atomic_read_relaxed(&conn->deltas, &deltas);
     atomic_store_relaxed(&conn->used, now);
+    if (OVS_UNLIKELY(p.flags & (TCP_FIN | TCP_RST)
+                     || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
+        colo_conn_track_close(zone, conn, &p, dir, flags, deltas >> 32);
+    }
     colo_rewrite(&p, dir, flags, deltas, !dp_packet_hwol_l4_is_tcp(packet));
     colo_zone_count(zone, COLO_STAT_REWRITTEN);
     return COLO_RESULT_REWRITTEN;
@@ -693,6 +917,10 @@ colo_table_create(void)
 
     ovs_mutex_init(&table->mutex);
     cmap_init(&table->zones);
+    atomic_init(&table->failover, false);
+    atomic_init(&table->max_conns, COLO_DEFAULT_MAX_CONNS);
+    atomic_init(&table->idle_timeout, COLO_DEFAULT_IDLE_TIMEOUT);
+    atomic_init(&table->linger, COLO_DEFAULT_LINGER);
     return table;
 }
 
@@ -720,43 +948,241 @@ colo_table_destroy(struct colo_table *table)
     free(table);
 }
 
-static void
-colo_zone_add_stats(const struct colo_zone *zone_,
-                    struct colo_zone_stats *stats)
+void
+colo_table_set_config(struct colo_table *table,
+                      const struct colo_config *config)
 {
-    struct colo_zone *zone = CONST_CAST(struct colo_zone *, zone_);
-    const struct colo_conn *conn;
-    unsigned int n;
+    atomic_store_relaxed(&table->max_conns, config->max_conns);
+    atomic_store_relaxed(&table->idle_timeout, config->idle_timeout);
+    atomic_store_relaxed(&table->linger, config->linger);
+}
 
-    for (size_t i = 0; i < COLO_N_STATS; i++) {
-        uint64_t value;
+void
+colo_table_get_config(const struct colo_table *table_,
+                      struct colo_config *config)
+{
+    struct colo_table *table = CONST_CAST(struct colo_table *, table_);
 
-        atomic_read_relaxed(&zone->counters[i], &value);
-        stats->counters[i] += value;
+    atomic_read_relaxed(&table->max_conns, &config->max_conns);
+    atomic_read_relaxed(&table->idle_timeout, &config->idle_timeout);
+    atomic_read_relaxed(&table->linger, &config->linger);
+}
+
+void
+colo_table_run(struct colo_table *table, long long int now)
+{
+    struct colo_config config;
+    struct colo_zone *zone;
+
+    colo_table_get_config(table, &config);
+    CMAP_FOR_EACH (zone, node, &table->zones) {
+        struct colo_conn *conn;
+
+        ovs_mutex_lock(&zone->mutex);
+        CMAP_FOR_EACH (conn, node, &zone->conns) {
+            uint32_t flags = colo_conn_flags(conn);
+            long long int idle = now - colo_conn_used(conn);
+
+            if (flags & COLO_F_CLOSED) {
+                if (idle >= config.linger * 1000LL) {
+                    colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
+                }
+            } else if (!(flags & COLO_F_LEARNED)) {
+                if (idle >= COLO_HALF_OPEN_TIMEOUT * 1000LL) {
+                    colo_conn_remove(zone, conn, COLO_STAT_CONNS_EXPIRED);
+                }
+            } else if (idle >= config.idle_timeout * 1000LL) {
+                colo_conn_remove(zone, conn, COLO_STAT_CONNS_EXPIRED);
+            }
+        }
+        ovs_mutex_unlock(&zone->mutex);
     }
-    atomic_read_relaxed(&zone->n_conns, &n);
-    stats->n_conns += n;
+}
+
+/* Calls 'cb' for each zone of 'table' selected by 'zone_id' (-1 for all),
+ * with the zone's mutex held, and returns the sum of what 'cb' returned. */
+static unsigned int
+colo_table_for_zones(struct colo_table *table, int zone_id,
+                     unsigned int (*cb)(struct colo_zone *))
+{
+    unsigned int n = 0;
+
+    if (zone_id >= 0) {
+        struct colo_zone *zone = colo_zone_get(table, zone_id);
+
+        ovs_mutex_lock(&zone->mutex);
+        n = cb(zone);
+        ovs_mutex_unlock(&zone->mutex);
+    } else {
+        struct colo_zone *zone;
+
+        CMAP_FOR_EACH (zone, node, &table->zones) {
+            ovs_mutex_lock(&zone->mutex);
+            n += cb(zone);
+            ovs_mutex_unlock(&zone->mutex);
+        }
+    }
+    return n;
+}
+
+static unsigned int
+colo_zone_checkpoint(struct colo_zone *zone)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_conn *conn;
+    unsigned int n = 0;
+
     CMAP_FOR_EACH (conn, node, &zone->conns) {
-        uint32_t flags;
+        uint32_t orig;
 
-        atomic_read_relaxed(&CONST_CAST(struct colo_conn *, conn)->flags,
-                            &flags);
-        stats->n_learned += (flags & COLO_F_LEARNED) != 0;
+        /* The SVM is now a copy of the PVM: also a handshake in progress
+         * now has the PVM's numbers on both sides. */
+        conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
+                        | COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS);
+        conn->svm_isn = conn->pvm_isn;
+        conn->svm_ts = conn->pvm_ts;
+        atomic_store_relaxed(&conn->deltas, 0);
+        atomic_or_explicit(&conn->flags, COLO_F_LEARNED | COLO_F_TS, &orig,
+                           memory_order_release);
+        n++;
     }
+    return n;
+}
+
+unsigned int
+colo_table_checkpoint(struct colo_table *table, int zone)
+{
+    unsigned int n = colo_table_for_zones(table, zone, colo_zone_checkpoint);
+
+    /* Wait until every thread that might have read an old delta has
+     * finished with its packet. */
+    ovsrcu_synchronize();
+    return n;
+}
+
+static unsigned int
+colo_zone_failover(struct colo_zone *zone)
+    OVS_REQUIRES(zone->mutex)
+{
+    atomic_store_relaxed(&zone->failover, true);
+    return cmap_count(&zone->conns);
+}
+
+unsigned int
+colo_table_failover(struct colo_table *table, int zone)
+{
+    if (zone < 0) {
+        atomic_store_relaxed(&table->failover, true);
+    }
+    return colo_table_for_zones(table, zone, colo_zone_failover);
+}
+
+static unsigned int
+colo_zone_flush(struct colo_zone *zone)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_conn *conn;
+    unsigned int n = 0;
+
+    CMAP_FOR_EACH (conn, node, &zone->conns) {
+        colo_conn_remove(zone, conn, COLO_STAT_CONNS_FLUSHED);
+        n++;
+    }
+    return n;
+}
+
+unsigned int
+colo_table_flush(struct colo_table *table, int zone)
+{
+    return colo_table_for_zones(table, zone, colo_zone_flush);
+}
+
+/* Statistics and dumps. */
+
+const char *
+colo_stat_description(enum colo_stat stat)
+{
+    switch (stat) {
+#define COLO_STAT(ENUM, NAME, DESCRIPTION) \
+    case COLO_STAT_##ENUM: return DESCRIPTION;
+        COLO_STATS
+#undef COLO_STAT
+    case COLO_N_STATS:
+    default:
+        OVS_NOT_REACHED();
+    }
+}
+
+const char *
+colo_conn_state_name(enum colo_conn_state state)
+{
+    switch (state) {
+    case COLO_CONN_LEARNING: return "learning";
+    case COLO_CONN_ESTABLISHED: return "established";
+    case COLO_CONN_CLOSING: return "closing";
+    case COLO_CONN_CLOSED: return "closed";
+    case COLO_N_CONN_STATES:
+    default:
+        OVS_NOT_REACHED();
+    }
+}
+
+size_t
+colo_conn_size(void)
+{
+    return sizeof(struct colo_conn);
 }
 
 bool
 colo_table_get_zone_stats(const struct colo_table *table, uint16_t zone_id,
                           struct colo_zone_stats *stats)
 {
-    const struct colo_zone *zone = colo_zone_find(table, zone_id);
+    struct colo_zone *zone = colo_zone_find(table, zone_id);
+    const struct colo_conn *conn;
 
     memset(stats, 0, sizeof *stats);
     if (!zone) {
         return false;
     }
-    colo_zone_add_stats(zone, stats);
+
+    for (size_t i = 0; i < COLO_N_STATS; i++) {
+        atomic_read_relaxed(&zone->counters[i], &stats->counters[i]);
+    }
+    atomic_read_relaxed(&zone->failover, &stats->failover);
+    CMAP_FOR_EACH (conn, node, &zone->conns) {
+        stats->n_by_state[colo_conn_state(colo_conn_flags(conn))]++;
+        stats->n_conns++;
+    }
     return true;
+}
+
+static int
+colo_compare_zones(const void *a_, const void *b_)
+{
+    const uint16_t *a = a_;
+    const uint16_t *b = b_;
+
+    return *a < *b ? -1 : *a > *b;
+}
+
+size_t
+colo_table_get_zones(const struct colo_table *table, uint16_t **zonesp)
+{
+    const struct colo_zone *zone;
+    size_t n = 0, allocated = 0;
+    uint16_t *zones = NULL;
+
+    CMAP_FOR_EACH (zone, node, &table->zones) {
+        if (n >= allocated) {
+            zones = x2nrealloc(zones, &allocated, sizeof *zones);
+        }
+        zones[n++] = zone->id;
+    }
+    if (n) {
+        qsort(zones, n, sizeof *zones, colo_compare_zones);
+    }
+    *zonesp = zones;
+    return n;
 }
 
 static void
@@ -775,10 +1201,12 @@ unsigned int
 colo_table_dump_conns(const struct colo_table *table, int zone_id,
                       long long int now, struct ds *s)
 {
-    const struct colo_zone *zone;
+    uint16_t *zones;
+    size_t n_zones = colo_table_get_zones(table, &zones);
     unsigned int n = 0;
 
-    CMAP_FOR_EACH (zone, node, &table->zones) {
+    for (size_t i = 0; i < n_zones; i++) {
+        const struct colo_zone *zone = colo_zone_find(table, zones[i]);
         const struct colo_conn *conn_;
 
         if (zone_id >= 0 && zone->id != zone_id) {
@@ -786,13 +1214,11 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
         }
         CMAP_FOR_EACH (conn_, node, &zone->conns) {
             struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+            uint32_t flags = colo_conn_flags(conn);
+            long long int used = colo_conn_used(conn);
             uint64_t deltas;
-            uint32_t flags;
-            long long int used;
 
-            atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
             atomic_read_relaxed(&conn->deltas, &deltas);
-            atomic_read_relaxed(&conn->used, &used);
 
             ds_put_format(s, "zone=%"PRIu16" vm=", zone->id);
             colo_format_endpoint(s, &conn->key.vm_addr, conn->key.ipv6,
@@ -801,7 +1227,7 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
             colo_format_endpoint(s, &conn->key.peer_addr, conn->key.ipv6,
                                  conn->key.peer_port);
             ds_put_format(s, " state=%s",
-                          flags & COLO_F_LEARNED ? "established" : "learning");
+                          colo_conn_state_name(colo_conn_state(flags)));
             if (flags & COLO_F_LEARNED) {
                 ds_put_format(s, " seq_delta=%"PRIu32,
                               (uint32_t) (deltas >> 32));
@@ -818,5 +1244,6 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
             n++;
         }
     }
+    free(zones);
     return n;
 }

@@ -47,6 +47,7 @@
  * are rewritten without taking any lock. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct dp_packet;
@@ -74,8 +75,16 @@ bool colo_direction_from_string(const char *, enum colo_direction *);
     COLO_STAT(PASS_UNTRACKED, "pass-untracked",                          \
               "packets of new connections passed after failover")        \
     COLO_STAT(CONNS_CREATED, "conns-created", "connections created")     \
-    COLO_STAT(CONNS_CLOSED, "conns-closed", "connections closed")        \
-    COLO_STAT(CONNS_EXPIRED, "conns-expired", "connections expired")
+    COLO_STAT(CONNS_CLOSED, "conns-closed",                              \
+              "connections closed by FIN or RST")                        \
+    COLO_STAT(CONNS_EXPIRED, "conns-expired",                            \
+              "connections removed after their idle timeout")            \
+    COLO_STAT(CONNS_FREED, "conns-freed",                                \
+              "closed connections removed after the linger")             \
+    COLO_STAT(CONNS_EVICTED, "conns-evicted",                            \
+              "closed or half-open connections evicted for room")        \
+    COLO_STAT(CONNS_FLUSHED, "conns-flushed",                            \
+              "connections removed by a flush")
 
 enum colo_stat {
 #define COLO_STAT(ENUM, NAME, DESCRIPTION) COLO_STAT_##ENUM,
@@ -85,6 +94,19 @@ enum colo_stat {
 };
 
 const char *colo_stat_name(enum colo_stat);
+const char *colo_stat_description(enum colo_stat);
+
+/* The state of a connection entry. */
+enum colo_conn_state {
+    COLO_CONN_LEARNING,         /* Handshake seen, deltas not known yet. */
+    COLO_CONN_ESTABLISHED,      /* Deltas known, rewriting. */
+    COLO_CONN_CLOSING,          /* A FIN seen, still rewriting. */
+    COLO_CONN_CLOSED,           /* FINs acknowledged both ways, or RST;
+                                 * lingers, still rewriting. */
+    COLO_N_CONN_STATES
+};
+
+const char *colo_conn_state_name(enum colo_conn_state);
 
 /* What colo_table_process() did with a packet. */
 enum colo_result {
@@ -92,30 +114,84 @@ enum colo_result {
     COLO_RESULT_PASSED,         /* Passed unchanged, see the counters. */
 };
 
+/* Settings.  They apply to every zone of a table. */
+struct colo_config {
+    unsigned int max_conns;     /* Bound on the entries of one zone. */
+    unsigned int idle_timeout;  /* Seconds before an idle entry expires. */
+    unsigned int linger;        /* Seconds a closed entry is kept. */
+};
+
+/* Defaults.  The idle timeout follows Linux's
+ * nf_conntrack_tcp_timeout_established (5 days): COLO protects long-lived
+ * connections.  Handshakes that never complete are dropped after
+ * COLO_HALF_OPEN_TIMEOUT seconds, as Linux's SYN_RECV timeout (60 s). */
+#define COLO_DEFAULT_MAX_CONNS 65536
+#define COLO_DEFAULT_IDLE_TIMEOUT (5 * 24 * 60 * 60)
+#define COLO_DEFAULT_LINGER 30
+#define COLO_HALF_OPEN_TIMEOUT 60
+
 struct colo_table *colo_table_create(void);
 void colo_table_destroy(struct colo_table *);
+
+void colo_table_set_config(struct colo_table *, const struct colo_config *);
+void colo_table_get_config(const struct colo_table *, struct colo_config *);
 
 enum colo_result colo_table_process(struct colo_table *, uint16_t zone,
                                     enum colo_direction, struct dp_packet *,
                                     long long int now_ms);
 
+/* Removes the entries that are closed and have lingered, and those idle for
+ * longer than their timeout.  Call it periodically (every second or so);
+ * the packet path never walks the table. */
+void colo_table_run(struct colo_table *, long long int now_ms);
+
+/* Events.  'zone' is a zone number, or -1 for every zone.
+ *
+ * colo_table_checkpoint() sets the deltas of every entry to 0: after a COLO
+ * checkpoint the SVM is a copy of the PVM.  It returns only once no packet
+ * can still be rewritten with an old delta.
+ *
+ * colo_table_failover() stops tracking new connections in the zone (for
+ * every zone, also those created later, if 'zone' is -1); existing entries
+ * keep rewriting until they close.
+ *
+ * colo_table_flush() removes every entry.
+ *
+ * Each returns a number of entries: those reset, those that keep rewriting
+ * until they close, those removed. */
+unsigned int colo_table_checkpoint(struct colo_table *, int zone);
+unsigned int colo_table_failover(struct colo_table *, int zone);
+unsigned int colo_table_flush(struct colo_table *, int zone);
+
 /* Statistics of one zone, or of all zones added together. */
 struct colo_zone_stats {
     uint64_t counters[COLO_N_STATS];
     unsigned int n_conns;       /* Connection entries now in the zone. */
-    unsigned int n_learned;     /* Entries whose deltas are known. */
+    unsigned int n_by_state[COLO_N_CONN_STATES];
+    bool failover;              /* Failover happened in this zone. */
 };
 
+/* Fills 'stats' for 'zone' and returns true, or returns false if the table
+ * has never seen 'zone'. */
 bool colo_table_get_zone_stats(const struct colo_table *, uint16_t zone,
                                struct colo_zone_stats *);
+
+/* Stores in '*zones' a sorted, malloc()'d array of the zones the table has
+ * seen and returns their number. */
+size_t colo_table_get_zones(const struct colo_table *, uint16_t **zones);
 
 /* Appends one line per connection of 'zone' (or of every zone, if 'zone' is
  * negative) to 'ds', in a stable format:
  *
- *   zone=Z vm=ADDR:PORT peer=ADDR:PORT state=S seq_delta=N ts_delta=N|none
+ *   zone=Z vm=ADDR:PORT peer=ADDR:PORT state=S seq_delta=N|none
+ *   ts_delta=N|none idle=Ns
  *
- * Returns the number of connections listed. */
+ * (one line each), IPv6 addresses in brackets.  Deltas are unsigned 32-bit
+ * values, "none" until known.  Returns the number of connections listed. */
 unsigned int colo_table_dump_conns(const struct colo_table *, int zone,
                                    long long int now_ms, struct ds *);
+
+/* Size of a connection entry, for memory accounting. */
+size_t colo_conn_size(void);
 
 #endif /* colo-rewrite.h */
