@@ -22,9 +22,12 @@ ofproto_libofproto_la_SOURCES += \
 	colo/ofproto/colo-xlate.h
 
 tests_ovstest_SOURCES += \
-	colo/tests/test-colo-rewrite.c
+	colo/tests/test-colo-rewrite.c \
+	colo/tests/test-colo-stress.c
 
 TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
 	colo/tests/colo-ofp.at \
 	colo/tests/colo-dpif.at
+
+EXTRA_DIST += colo/tests/colo-pkt.py

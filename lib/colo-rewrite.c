@@ -761,8 +761,9 @@ colo_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
  * connection's flags when the packet was looked up.
  *
  * The VM's FIN is tracked in the SVM's numbering: its seq as the SVM sent it,
- * and the peer's ack after rewriting, computed here from 'seq_delta'.  The
- * peer's numbering is never rewritten. */
+ * and the peer's ack after rewriting, computed here from 'seq_delta', so
+ * only once the connection is learned.  The peer's numbering is never
+ * rewritten.  FINs and RSTs that come before learning count too. */
 static void
 colo_conn_track_close(struct colo_zone *zone, struct colo_conn *conn,
                       const struct colo_tcp *p, enum colo_direction dir,
@@ -799,7 +800,7 @@ colo_conn_track_close(struct colo_zone *zone, struct colo_conn *conn,
             set |= COLO_F_FIN_PEER;
         }
         if (p->flags & TCP_ACK && flags & COLO_F_FIN_VM
-            && !(flags & COLO_F_FIN_VM_ACKED)) {
+            && flags & COLO_F_LEARNED && !(flags & COLO_F_FIN_VM_ACKED)) {
             uint32_t end;
 
             atomic_read_relaxed(&conn->fin_vm_end, &end);
@@ -891,6 +892,10 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
         flags = colo_conn_flags(conn);
         atomic_store_relaxed(&conn->used, now);
         if (!(flags & COLO_F_LEARNED)) {
+            if (p.flags & (TCP_FIN | TCP_RST)
+                || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER)) {
+                colo_conn_track_close(zone, conn, &p, dir, flags, 0);
+            }
             colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
             return COLO_RESULT_PASSED;
         }
