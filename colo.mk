@@ -23,7 +23,8 @@ ofproto_libofproto_la_SOURCES += \
 
 tests_ovstest_SOURCES += \
 	colo/tests/test-colo-rewrite.c \
-	colo/tests/test-colo-stress.c
+	colo/tests/test-colo-stress.c \
+	colo/tests/test-colo-bench.c
 
 TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \

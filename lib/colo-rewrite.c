@@ -61,9 +61,9 @@ enum colo_role {
 /* Bits in 'halves': which halves of the handshake have been learned. */
 enum {
     COLO_HAVE_SVM = 1 << 0,     /* 'svm_isn' is valid. */
-    COLO_HAVE_PVM = 1 << 1,     /* 'pvm_isn' is valid. */
+    COLO_HAVE_PVM = 1 << 1,     /* The PVM's ISN is in 'deltas'. */
     COLO_HAVE_SVM_TS = 1 << 2,  /* 'svm_ts' is valid. */
-    COLO_HAVE_PVM_TS = 1 << 3,  /* 'pvm_ts' is valid. */
+    COLO_HAVE_PVM_TS = 1 << 3,  /* The PVM's timestamp is in 'deltas'. */
 };
 
 /* Bits in 'flags', read on the packet path. */
@@ -77,33 +77,37 @@ enum {
     COLO_F_CLOSED = 1 << 6,     /* Both FINs acknowledged, or a RST. */
 };
 
-/* One connection.
+/* One connection, 88 bytes on 64-bit hosts.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
- * lock; 'deltas' is written before COLO_F_LEARNED is set, and changed
- * afterward only by a checkpoint, which waits for the packet path to
- * quiesce. */
+ * lock.
+ *
+ * Until COLO_F_LEARNED is set, 'deltas' holds the PVM's half of the
+ * handshake instead (PVM ISN << 32 | PVM timestamp), which the packet path
+ * never reads.  The deltas are stored there before COLO_F_LEARNED is set,
+ * and changed afterward only by a checkpoint, which waits for the packet
+ * path to quiesce. */
 struct colo_conn {
     struct cmap_node node;      /* In colo_zone's 'conns'. */
     struct colo_key key;
+    atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
 
     /* Protected by the zone's mutex. */
     uint32_t svm_isn;           /* SVM's initial sequence number. */
-    uint32_t pvm_isn;           /* PVM's initial sequence number. */
     uint32_t peer_isn;          /* Peer's SYN sequence number. */
     uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
-    uint32_t pvm_ts;            /* PVM's timestamp clock at the handshake. */
-    uint8_t role;               /* enum colo_role. */
-    uint8_t halves;             /* COLO_HAVE_*. */
 
     /* Read by the packet path. */
     atomic_uint32_t flags;      /* COLO_F_*. */
     atomic_uint32_t fin_vm_end;     /* Ack that covers the VM's FIN, in the
                                      * SVM's numbering. */
     atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
-    atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
-    atomic_llong used;          /* Last packet, in msec. */
+    atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
+
+    /* Protected by the zone's mutex. */
+    uint8_t role;               /* enum colo_role. */
+    uint8_t halves;             /* COLO_HAVE_*. */
 };
 
 /* A zone: connections that share state, usually one protected VM
@@ -519,14 +523,16 @@ colo_conn_flags(const struct colo_conn *conn_)
     return flags;
 }
 
-static long long int
-colo_conn_used(const struct colo_conn *conn_)
+/* Returns how long 'conn' has been idle at 'now', in msec.  Entries expire
+ * long before the 32-bit clock of 'used' wraps (see COLO_MAX_TIMEOUT). */
+static uint32_t
+colo_conn_idle(const struct colo_conn *conn_, long long int now)
 {
     struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
-    long long int used;
+    uint32_t used;
 
     atomic_read_relaxed(&conn->used, &used);
-    return used;
+    return (uint32_t) now - used;
 }
 
 static enum colo_conn_state
@@ -600,7 +606,7 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
     atomic_init(&conn->fin_vm_end, 0);
     atomic_init(&conn->fin_peer_end, 0);
     atomic_init(&conn->deltas, 0);
-    atomic_init(&conn->used, now);
+    atomic_init(&conn->used, (uint32_t) now);
     cmap_insert(&zone->conns, &conn->node, hash);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
@@ -691,25 +697,32 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
         }
 
         if (learn && !(conn->halves & COLO_HAVE_PVM)) {
-            conn->pvm_isn = ack - 1;
+            uint32_t pvm_ts = 0;
+
             conn->halves |= COLO_HAVE_PVM;
             if (p->ts_ofs) {
-                conn->pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
+                pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
                 conn->halves |= COLO_HAVE_PVM_TS;
             }
+            atomic_store_relaxed(&conn->deltas,
+                                 ((uint64_t) (ack - 1) << 32) | pvm_ts);
         }
     }
 
     if ((conn->halves & (COLO_HAVE_SVM | COLO_HAVE_PVM))
         == (COLO_HAVE_SVM | COLO_HAVE_PVM)) {
-        uint32_t seq_delta = conn->svm_isn - conn->pvm_isn;
+        uint64_t pvm_half;
+
+        atomic_read_relaxed(&conn->deltas, &pvm_half);
+
+        uint32_t seq_delta = conn->svm_isn - (uint32_t) (pvm_half >> 32);
         uint32_t ts_delta = 0;
         uint32_t new_flags = COLO_F_LEARNED;
         uint32_t orig;
 
         if ((conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
             == (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS)) {
-            ts_delta = conn->svm_ts - conn->pvm_ts;
+            ts_delta = conn->svm_ts - (uint32_t) pvm_half;
             new_flags |= COLO_F_TS;
         }
         atomic_store_relaxed(&conn->deltas,
@@ -890,7 +903,7 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
         ovs_mutex_unlock(&zone->mutex);
 
         flags = colo_conn_flags(conn);
-        atomic_store_relaxed(&conn->used, now);
+        atomic_store_relaxed(&conn->used, (uint32_t) now);
         if (!(flags & COLO_F_LEARNED)) {
             if (p.flags & (TCP_FIN | TCP_RST)
                 || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER)) {
@@ -903,7 +916,7 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
 
     uint64_t deltas;
     atomic_read_relaxed(&conn->deltas, &deltas);
-    atomic_store_relaxed(&conn->used, now);
+    atomic_store_relaxed(&conn->used, (uint32_t) now);
     if (OVS_UNLIKELY(p.flags & (TCP_FIN | TCP_RST)
                      || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
         colo_conn_track_close(zone, conn, &p, dir, flags, deltas >> 32);
@@ -958,8 +971,10 @@ colo_table_set_config(struct colo_table *table,
                       const struct colo_config *config)
 {
     atomic_store_relaxed(&table->max_conns, config->max_conns);
-    atomic_store_relaxed(&table->idle_timeout, config->idle_timeout);
-    atomic_store_relaxed(&table->linger, config->linger);
+    atomic_store_relaxed(&table->idle_timeout,
+                         MIN(config->idle_timeout, COLO_MAX_TIMEOUT));
+    atomic_store_relaxed(&table->linger,
+                         MIN(config->linger, COLO_MAX_TIMEOUT));
 }
 
 void
@@ -986,7 +1001,7 @@ colo_table_run(struct colo_table *table, long long int now)
         ovs_mutex_lock(&zone->mutex);
         CMAP_FOR_EACH (conn, node, &zone->conns) {
             uint32_t flags = colo_conn_flags(conn);
-            long long int idle = now - colo_conn_used(conn);
+            long long int idle = colo_conn_idle(conn, now);
 
             if (flags & COLO_F_CLOSED) {
                 if (idle >= config.linger * 1000LL) {
@@ -1038,14 +1053,22 @@ colo_zone_checkpoint(struct colo_zone *zone)
     unsigned int n = 0;
 
     CMAP_FOR_EACH (conn, node, &zone->conns) {
+        uint32_t flags = colo_conn_flags(conn);
+        uint64_t deltas;
         uint32_t orig;
 
         /* The SVM is now a copy of the PVM: also a handshake in progress
          * now has the PVM's numbers on both sides. */
+        atomic_read_relaxed(&conn->deltas, &deltas);
+        if (flags & COLO_F_LEARNED) {
+            conn->svm_isn -= deltas >> 32;
+            conn->svm_ts -= (uint32_t) deltas;
+        } else if (conn->halves & COLO_HAVE_PVM) {
+            conn->svm_isn = deltas >> 32;
+            conn->svm_ts = deltas;
+        }
         conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
                         | COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS);
-        conn->svm_isn = conn->pvm_isn;
-        conn->svm_ts = conn->pvm_ts;
         atomic_store_relaxed(&conn->deltas, 0);
         atomic_or_explicit(&conn->flags, COLO_F_LEARNED | COLO_F_TS, &orig,
                            memory_order_release);
@@ -1220,7 +1243,7 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
         CMAP_FOR_EACH (conn_, node, &zone->conns) {
             struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
             uint32_t flags = colo_conn_flags(conn);
-            long long int used = colo_conn_used(conn);
+            uint32_t idle = colo_conn_idle(conn, now);
             uint64_t deltas;
 
             atomic_read_relaxed(&conn->deltas, &deltas);
@@ -1244,8 +1267,7 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
             } else {
                 ds_put_cstr(s, " ts_delta=none");
             }
-            ds_put_format(s, " idle=%llds\n",
-                          now > used ? (now - used) / 1000 : 0);
+            ds_put_format(s, " idle=%"PRIu32"s\n", idle / 1000);
             n++;
         }
     }

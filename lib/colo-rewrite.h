@@ -130,6 +130,11 @@ struct colo_config {
 #define COLO_DEFAULT_LINGER 30
 #define COLO_HALF_OPEN_TIMEOUT 60
 
+/* The largest idle timeout and linger, in seconds (about 24.8 days): entries
+ * keep their last-used time in 32-bit milliseconds to stay small.  Larger
+ * values are clamped to it. */
+#define COLO_MAX_TIMEOUT (INT32_MAX / 1000)
+
 struct colo_table *colo_table_create(void);
 void colo_table_destroy(struct colo_table *);
 
