@@ -14,6 +14,8 @@ lib_libopenvswitch_la_SOURCES += \
 	colo/lib/colo-rewrite.h \
 	colo/lib/ofp-colo.c \
 	colo/lib/ofp-colo.h \
+	colo/datapath-ext/colo-config.c \
+	colo/datapath-ext/colo-config.h \
 	colo/datapath-ext/colo-dpif-netdev.c \
 	colo/datapath-ext/colo-dpif-netdev.h
 

@@ -18,8 +18,8 @@
 
 #include "colo-dpif-netdev.h"
 
-#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "colo-odp.h"
 #include "colo-rewrite.h"
@@ -28,6 +28,7 @@
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
+#include "openvswitch/shash.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
@@ -43,10 +44,14 @@ struct colo_dp {
     struct colo_table *table;
 };
 
-/* All colo_dps, for the unixctl commands. */
+/* All colo_dps, for the unixctl commands and the sweeper. */
 static struct ovs_mutex colo_dps_mutex = OVS_MUTEX_INITIALIZER;
 static struct ovs_list colo_dps OVS_GUARDED_BY(colo_dps_mutex)
     = OVS_LIST_INITIALIZER(&colo_dps);
+
+/* Datapath name -> struct colo_config, the settings from the database. */
+static struct shash colo_configs OVS_GUARDED_BY(colo_dps_mutex)
+    = SHASH_INITIALIZER(&colo_configs);
 
 /* How often the sweeper thread expires entries, in msec. */
 #define COLO_SWEEP_INTERVAL 1000
@@ -57,6 +62,7 @@ struct colo_dp *
 colo_dp_create(const char *dp_name)
 {
     struct colo_dp *dp = xzalloc(sizeof *dp);
+    const struct colo_config *config;
 
     colo_init();
 
@@ -64,6 +70,10 @@ colo_dp_create(const char *dp_name)
     dp->table = colo_table_create();
 
     ovs_mutex_lock(&colo_dps_mutex);
+    config = shash_find_data(&colo_configs, dp_name);
+    if (config) {
+        colo_table_set_config(dp->table, config);
+    }
     ovs_list_push_back(&colo_dps, &dp->node);
     ovs_mutex_unlock(&colo_dps_mutex);
     return dp;
@@ -96,7 +106,39 @@ colo_dp_execute(struct colo_dp *dp, struct dp_packet_batch *batch,
     }
 }
 
-/* ovs-appctl commands. */
+void
+colo_dp_set_config(const char *dp_name, const struct colo_config *config)
+{
+    struct colo_config *old;
+    struct colo_dp *dp;
+
+    ovs_mutex_lock(&colo_dps_mutex);
+    old = shash_find_data(&colo_configs, dp_name);
+    if (old && !memcmp(old, config, sizeof *config)) {
+        ovs_mutex_unlock(&colo_dps_mutex);
+        return;
+    }
+    if (!old) {
+        old = xmalloc(sizeof *old);
+        shash_add(&colo_configs, dp_name, old);
+    }
+    *old = *config;
+
+    LIST_FOR_EACH (dp, node, &colo_dps) {
+        if (!strcmp(dp->name, dp_name)) {
+            colo_table_set_config(dp->table, config);
+            VLOG_INFO("%s: colo_rewrite max-conns=%u idle-timeout=%us "
+                      "linger=%us", dp_name, config->max_conns,
+                      config->idle_timeout, config->linger);
+        }
+    }
+    ovs_mutex_unlock(&colo_dps_mutex);
+}
+
+/* ovs-appctl commands.
+ *
+ * Each takes an optional ZONE and covers every zone without it.  Their
+ * output is documented in ovs-colo(7) and kept stable for scripts. */
 
 /* Parses the optional ZONE argument of a command into '*zone' (-1 for every
  * zone).  Returns false after replying with an error if it is bad. */
@@ -106,19 +148,115 @@ colo_unixctl_parse_zone(struct unixctl_conn *conn, int argc,
 {
     *zone = -1;
     if (argc > 1) {
-        char *tail;
-        long int n;
+        unsigned int n;
 
-        errno = 0;
-        n = strtol(argv[1], &tail, 10);
-        if (!argv[1][0] || *tail || errno || n < 0 || n > UINT16_MAX) {
-            unixctl_command_reply_error(conn, "invalid zone: expected a "
-                                        "number from 0 to 65535");
+        if (!str_to_uint(argv[1], 10, &n) || n > UINT16_MAX) {
+            struct ds s = DS_EMPTY_INITIALIZER;
+
+            ds_put_format(&s, "invalid zone \"%s\": expected a number from "
+                          "0 to 65535", argv[1]);
+            unixctl_command_reply_error(conn, ds_cstr(&s));
+            ds_destroy(&s);
             return false;
         }
         *zone = n;
     }
     return true;
+}
+
+/* Starts a command: parses its ZONE into '*zone' and locks the registry.
+ * Returns false after replying with an error, with the registry unlocked,
+ * if the zone is bad or there is no userspace datapath. */
+static bool
+colo_unixctl_start(struct unixctl_conn *conn, int argc, const char *argv[],
+                   int *zone)
+    OVS_TRY_LOCK(true, colo_dps_mutex)
+{
+    if (!colo_unixctl_parse_zone(conn, argc, argv, zone)) {
+        return false;
+    }
+
+    ovs_mutex_lock(&colo_dps_mutex);
+    if (ovs_list_is_empty(&colo_dps)) {
+        ovs_mutex_unlock(&colo_dps_mutex);
+        unixctl_command_reply_error(conn, "no userspace datapath: "
+                                    "colo_rewrite needs a bridge with "
+                                    "datapath_type=netdev");
+        return false;
+    }
+    return true;
+}
+
+/* Returns the zones that a command with ZONE 'zone' covers in 'dp'. */
+static size_t
+colo_unixctl_zones(const struct colo_dp *dp, int zone, uint16_t **zones)
+{
+    if (zone >= 0) {
+        *zones = xmalloc(sizeof **zones);
+        **zones = zone;
+        return 1;
+    }
+    return colo_table_get_zones(dp->table, zones);
+}
+
+/* Puts a "datapath NAME:" line before each datapath's part of a reply, when
+ * there is more than one datapath. */
+static void
+colo_unixctl_put_dp(struct ds *s, const struct colo_dp *dp)
+    OVS_REQUIRES(colo_dps_mutex)
+{
+    if (ovs_list_is_short(&colo_dps)) {
+        return;
+    }
+    ds_put_format(s, "datapath %s:\n", dp->name);
+}
+
+static void
+colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
+                  void *aux OVS_UNUSED)
+{
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct colo_dp *dp;
+    int zone;
+
+    if (!colo_unixctl_start(conn, argc, argv, &zone)) {
+        return;
+    }
+    LIST_FOR_EACH (dp, node, &colo_dps) {
+        struct colo_config config;
+        uint16_t *zones;
+        size_t n_zones;
+
+        colo_table_get_config(dp->table, &config);
+        ds_put_format(&s, "datapath %s: max-conns=%u idle-timeout=%u "
+                      "linger=%u\n", dp->name, config.max_conns,
+                      config.idle_timeout, config.linger);
+
+        n_zones = colo_unixctl_zones(dp, zone, &zones);
+        for (size_t i = 0; i < n_zones; i++) {
+            struct colo_zone_stats stats;
+
+            colo_table_get_zone_stats(dp->table, zones[i], &stats);
+            ds_put_format(&s, "zone %"PRIu16":\n", zones[i]);
+            ds_put_format(&s, "  connections: %u\n", stats.n_conns);
+            for (int st = 0; st < COLO_N_CONN_STATES; st++) {
+                ds_put_format(&s, "  %s: %u\n", colo_conn_state_name(st),
+                              stats.n_by_state[st]);
+            }
+            ds_put_format(&s, "  bound: %u\n", config.max_conns);
+            ds_put_format(&s, "  failover: %s\n",
+                          stats.failover ? "yes" : "no");
+            for (int st = 0; st < COLO_N_STATS; st++) {
+                ds_put_format(&s, "  %s: %"PRIu64"\n", colo_stat_name(st),
+                              stats.counters[st]);
+            }
+        }
+        free(zones);
+    }
+    ovs_mutex_unlock(&colo_dps_mutex);
+
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
 }
 
 static void
@@ -129,19 +267,11 @@ colo_unixctl_dump_conns(struct unixctl_conn *conn, int argc,
     struct colo_dp *dp;
     int zone;
 
-    if (!colo_unixctl_parse_zone(conn, argc, argv, &zone)) {
-        return;
-    }
-
-    ovs_mutex_lock(&colo_dps_mutex);
-    if (ovs_list_is_empty(&colo_dps)) {
-        ovs_mutex_unlock(&colo_dps_mutex);
-        unixctl_command_reply_error(conn, "no userspace datapath: "
-                                    "colo_rewrite needs a bridge with "
-                                    "datapath_type=netdev");
+    if (!colo_unixctl_start(conn, argc, argv, &zone)) {
         return;
     }
     LIST_FOR_EACH (dp, node, &colo_dps) {
+        colo_unixctl_put_dp(&s, dp);
         colo_table_dump_conns(dp->table, zone, time_msec(), &s);
     }
     ovs_mutex_unlock(&colo_dps_mutex);
@@ -149,6 +279,63 @@ colo_unixctl_dump_conns(struct unixctl_conn *conn, int argc,
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }
+
+/* What the event commands do to one zone, and how they report it. */
+struct colo_event {
+    unsigned int (*run)(struct colo_table *, int zone);
+    const char *what;           /* "connections reset", ... */
+
+    /* If nonnull, the event also applies to zones that have seen no packet
+     * yet when it covers every zone, and this line says so. */
+    const char *all_zones;
+};
+
+static void
+colo_unixctl_event(struct unixctl_conn *conn, int argc, const char *argv[],
+                   void *event_)
+{
+    const struct colo_event *event = event_;
+    struct ds s = DS_EMPTY_INITIALIZER;
+    struct colo_dp *dp;
+    int zone;
+
+    if (!colo_unixctl_start(conn, argc, argv, &zone)) {
+        return;
+    }
+    LIST_FOR_EACH (dp, node, &colo_dps) {
+        uint16_t *zones;
+        size_t n_zones;
+
+        colo_unixctl_put_dp(&s, dp);
+        n_zones = colo_unixctl_zones(dp, zone, &zones);
+        for (size_t i = 0; i < n_zones; i++) {
+            ds_put_format(&s, "zone %"PRIu16": %u %s\n", zones[i],
+                          event->run(dp->table, zones[i]), event->what);
+        }
+        if (zone < 0 && event->all_zones) {
+            event->run(dp->table, -1);
+            ds_put_format(&s, "all zones: %s\n", event->all_zones);
+        }
+        free(zones);
+    }
+    ovs_mutex_unlock(&colo_dps_mutex);
+
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
+}
+
+static const struct colo_event colo_checkpoint_event = {
+    colo_table_checkpoint, "connections reset", NULL,
+};
+
+static const struct colo_event colo_failover_event = {
+    colo_table_failover, "connections keep rewriting until they close",
+    "new connections are no longer tracked",
+};
+
+static const struct colo_event colo_flush_event = {
+    colo_table_flush, "connections flushed", NULL,
+};
 
 /* Expires the entries of every datapath, off the packet path. */
 static void *
@@ -175,8 +362,22 @@ colo_init(void)
     static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
 
     if (ovsthread_once_start(&once)) {
+        unixctl_command_register("colo-rewrite/show", "[ZONE]", 0, 1,
+                                 colo_unixctl_show, NULL);
         unixctl_command_register("colo-rewrite/dump-conns", "[ZONE]", 0, 1,
                                  colo_unixctl_dump_conns, NULL);
+        unixctl_command_register("colo-rewrite/checkpoint", "[ZONE]", 0, 1,
+                                 colo_unixctl_event,
+                                 CONST_CAST(struct colo_event *,
+                                            &colo_checkpoint_event));
+        unixctl_command_register("colo-rewrite/failover", "[ZONE]", 0, 1,
+                                 colo_unixctl_event,
+                                 CONST_CAST(struct colo_event *,
+                                            &colo_failover_event));
+        unixctl_command_register("colo-rewrite/flush", "[ZONE]", 0, 1,
+                                 colo_unixctl_event,
+                                 CONST_CAST(struct colo_event *,
+                                            &colo_flush_event));
         ovs_thread_create("colo_sweeper", colo_sweeper_main, NULL);
         ovsthread_once_done(&once);
     }

@@ -22,9 +22,11 @@
  * Each dpif-netdev datapath owns one colo_dp: the connection tables of all
  * its zones.  lib/dpif-netdev.c creates and destroys it with the datapath
  * and hands it every OVS_ACTION_ATTR_COLO_REWRITE to execute.  This file
- * also provides the colo-rewrite/ ovs-appctl commands, which find the
- * datapaths through a registry of their own. */
+ * also runs the thread that expires entries and provides the colo-rewrite/
+ * ovs-appctl commands, which find the datapaths through a registry of their
+ * own. */
 
+struct colo_config;
 struct colo_dp;
 struct dp_packet_batch;
 struct nlattr;
@@ -33,5 +35,9 @@ struct colo_dp *colo_dp_create(const char *dp_name);
 void colo_dp_destroy(struct colo_dp *);
 void colo_dp_execute(struct colo_dp *, struct dp_packet_batch *,
                      const struct nlattr *action, long long int now_ms);
+
+/* Sets the settings of the datapath named 'dp_name', now if it exists,
+ * otherwise when it is created. */
+void colo_dp_set_config(const char *dp_name, const struct colo_config *);
 
 #endif /* colo-dpif-netdev.h */

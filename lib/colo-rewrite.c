@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cmap.h"
+#include "coverage.h"
 #include "csum.h"
 #include "dp-packet.h"
 #include "hash.h"
@@ -36,6 +37,16 @@
 #include "util.h"
 
 VLOG_DEFINE_THIS_MODULE(colo_rewrite);
+
+COVERAGE_DEFINE(colo_rewritten);
+COVERAGE_DEFINE(colo_pass_unlearned);
+COVERAGE_DEFINE(colo_pass_unparseable);
+COVERAGE_DEFINE(colo_pass_zone_full);
+COVERAGE_DEFINE(colo_pass_untracked);
+COVERAGE_DEFINE(colo_conn_created);
+COVERAGE_DEFINE(colo_conn_closed);
+COVERAGE_DEFINE(colo_conn_expired);
+COVERAGE_DEFINE(colo_conn_evicted);
 
 /* Connection key.  Both directions of a connection map to the same key,
  * because the direction keyword says which end is the VM.  IPv4 addresses
@@ -468,6 +479,43 @@ colo_zone_count(struct colo_zone *zone, enum colo_stat stat)
     uint64_t orig;
 
     atomic_add_relaxed(&zone->counters[stat], 1, &orig);
+
+    /* The main events, also in ovs-appctl coverage/show. */
+    switch (stat) {
+    case COLO_STAT_REWRITTEN:
+        COVERAGE_INC(colo_rewritten);
+        break;
+    case COLO_STAT_PASS_UNLEARNED:
+        COVERAGE_INC(colo_pass_unlearned);
+        break;
+    case COLO_STAT_PASS_UNPARSEABLE:
+        COVERAGE_INC(colo_pass_unparseable);
+        break;
+    case COLO_STAT_PASS_ZONE_FULL:
+        COVERAGE_INC(colo_pass_zone_full);
+        break;
+    case COLO_STAT_PASS_UNTRACKED:
+        COVERAGE_INC(colo_pass_untracked);
+        break;
+    case COLO_STAT_CONNS_CREATED:
+        COVERAGE_INC(colo_conn_created);
+        break;
+    case COLO_STAT_CONNS_CLOSED:
+        COVERAGE_INC(colo_conn_closed);
+        break;
+    case COLO_STAT_CONNS_EXPIRED:
+        COVERAGE_INC(colo_conn_expired);
+        break;
+    case COLO_STAT_CONNS_EVICTED:
+        COVERAGE_INC(colo_conn_evicted);
+        break;
+    case COLO_STAT_PASS_NOT_TCP:
+    case COLO_STAT_CONNS_FREED:
+    case COLO_STAT_CONNS_FLUSHED:
+    case COLO_N_STATS:
+    default:
+        break;
+    }
 }
 
 /* Connections. */
@@ -658,7 +706,7 @@ colo_conn_is_new_incarnation(const struct colo_conn *conn,
  * Only the first value of each half counts, so retransmitted handshake
  * packets change nothing. */
 static void
-colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
+colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
                 const struct colo_tcp *p, enum colo_direction dir)
     OVS_REQUIRES(zone->mutex)
 {
@@ -698,6 +746,17 @@ colo_conn_learn(struct colo_zone *zone OVS_UNUSED, struct colo_conn *conn,
 
         if (learn && !(conn->halves & COLO_HAVE_PVM)) {
             uint32_t pvm_ts = 0;
+
+            if (!(conn->halves & COLO_HAVE_SVM)) {
+                static struct vlog_rate_limit order_rl
+                    = VLOG_RATE_LIMIT_INIT(1, 5);
+
+                VLOG_INFO_RL(&order_rl, "zone %"PRIu16": the peer's %s "
+                             "came before the SVM's %s; it passes "
+                             "unrewritten (the SVM lags behind the PVM)",
+                             zone->id, flags & TCP_SYN ? "SYN+ACK" : "ACK",
+                             flags & TCP_SYN ? "SYN" : "SYN+ACK");
+            }
 
             conn->halves |= COLO_HAVE_PVM;
             if (p->ts_ofs) {

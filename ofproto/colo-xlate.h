@@ -18,7 +18,9 @@
 #define COLO_XLATE_H 1
 
 #include <stdbool.h>
+#include "openvswitch/ofp-errors.h"
 
+struct dpif;
 struct flow;
 struct flow_wildcards;
 struct ofpact_colo_rewrite;
@@ -32,5 +34,17 @@ struct ofpbuf;
 void colo_xlate_rewrite(const struct ofpact_colo_rewrite *cr,
                         const struct flow *flow, struct flow_wildcards *wc,
                         bool frozen, struct ofpbuf *odp_actions);
+
+/* Returns a description of what 'cr' does to a packet, for ofproto/trace. */
+const char *colo_xlate_explain(const struct ofpact_colo_rewrite *cr);
+
+/* Returns true if 'dpif' executes OVS_ACTION_ATTR_COLO_REWRITE.  Only the
+ * userspace datapath does. */
+bool colo_probe_support(struct dpif *);
+
+/* Logs that a flow with colo_rewrite was refused because the datapath of
+ * type 'dp_type' lacks the action, and returns the OpenFlow error to send
+ * back. */
+enum ofperr colo_report_unsupported(const char *dp_type);
 
 #endif /* colo-xlate.h */
