@@ -34,3 +34,11 @@ TESTSUITE_AT += \
 	colo/tests/colo-dpif.at
 
 EXTRA_DIST += colo/tests/colo-pkt.py
+
+# Documentation: ovs-colo(7), built from XML by OVS's xml2nroff rule, and the
+# operator guide.
+man_MANS += colo/Documentation/ovs-colo.7
+CLEANFILES += colo/Documentation/ovs-colo.7
+EXTRA_DIST += colo/Documentation/ovs-colo.7.xml
+colodocdir = $(docdir)
+colodoc_DATA = colo/Documentation/ovs-colo-operator-guide.rst
