@@ -31,7 +31,8 @@ tests_ovstest_SOURCES += \
 TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
 	colo/tests/colo-ofp.at \
-	colo/tests/colo-dpif.at
+	colo/tests/colo-dpif.at \
+	colo/tests/colo-ops.at
 
 EXTRA_DIST += colo/tests/colo-pkt.py
 

@@ -124,6 +124,8 @@ colo_configure(const struct ovsrec_open_vswitch *cfg)
     struct shash dps = SHASH_INITIALIZER(&dps);
     struct shash_node *node;
 
+    colo_dp_init();
+
     /* Forget bridges that are gone. */
     SHASH_FOR_EACH_SAFE (node, &bridges) {
         bool found = false;

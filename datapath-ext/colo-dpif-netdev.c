@@ -56,15 +56,13 @@ static struct shash colo_configs OVS_GUARDED_BY(colo_dps_mutex)
 /* How often the sweeper thread expires entries, in msec. */
 #define COLO_SWEEP_INTERVAL 1000
 
-static void colo_init(void);
-
 struct colo_dp *
 colo_dp_create(const char *dp_name)
 {
     struct colo_dp *dp = xzalloc(sizeof *dp);
     const struct colo_config *config;
 
-    colo_init();
+    colo_dp_init();
 
     dp->name = xstrdup(dp_name);
     dp->table = colo_table_create();
@@ -187,6 +185,17 @@ colo_unixctl_start(struct unixctl_conn *conn, int argc, const char *argv[],
     return true;
 }
 
+/* Ends a command started with colo_unixctl_start(): unlocks the registry
+ * and sends 's' as the reply. */
+static void
+colo_unixctl_finish(struct unixctl_conn *conn, struct ds *s)
+    OVS_RELEASES(colo_dps_mutex)
+{
+    ovs_mutex_unlock(&colo_dps_mutex);
+    unixctl_command_reply(conn, ds_cstr(s));
+    ds_destroy(s);
+}
+
 /* Returns the zones that a command with ZONE 'zone' covers in 'dp'. */
 static size_t
 colo_unixctl_zones(const struct colo_dp *dp, int zone, uint16_t **zones)
@@ -253,10 +262,7 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
         }
         free(zones);
     }
-    ovs_mutex_unlock(&colo_dps_mutex);
-
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
+    colo_unixctl_finish(conn, &s);
 }
 
 static void
@@ -274,16 +280,13 @@ colo_unixctl_dump_conns(struct unixctl_conn *conn, int argc,
         colo_unixctl_put_dp(&s, dp);
         colo_table_dump_conns(dp->table, zone, time_msec(), &s);
     }
-    ovs_mutex_unlock(&colo_dps_mutex);
-
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
+    colo_unixctl_finish(conn, &s);
 }
 
 /* What the event commands do to one zone, and how they report it. */
 struct colo_event {
     unsigned int (*run)(struct colo_table *, int zone);
-    const char *what;           /* "connections reset", ... */
+    const char *what;           /* "reset", ... after "N connection(s)". */
 
     /* If nonnull, the event also applies to zones that have seen no packet
      * yet when it covers every zone, and this line says so. */
@@ -309,32 +312,35 @@ colo_unixctl_event(struct unixctl_conn *conn, int argc, const char *argv[],
         colo_unixctl_put_dp(&s, dp);
         n_zones = colo_unixctl_zones(dp, zone, &zones);
         for (size_t i = 0; i < n_zones; i++) {
-            ds_put_format(&s, "zone %"PRIu16": %u %s\n", zones[i],
-                          event->run(dp->table, zones[i]), event->what);
+            unsigned int n = event->run(dp->table, zones[i]);
+
+            ds_put_format(&s, "zone %"PRIu16": %u connection%s %s\n",
+                          zones[i], n, n == 1 ? "" : "s", event->what);
         }
-        if (zone < 0 && event->all_zones) {
-            event->run(dp->table, -1);
-            ds_put_format(&s, "all zones: %s\n", event->all_zones);
+        if (zone < 0) {
+            if (event->all_zones) {
+                event->run(dp->table, -1);
+                ds_put_format(&s, "all zones: %s\n", event->all_zones);
+            } else if (!n_zones) {
+                ds_put_cstr(&s, "no zone has seen a packet\n");
+            }
         }
         free(zones);
     }
-    ovs_mutex_unlock(&colo_dps_mutex);
-
-    unixctl_command_reply(conn, ds_cstr(&s));
-    ds_destroy(&s);
+    colo_unixctl_finish(conn, &s);
 }
 
 static const struct colo_event colo_checkpoint_event = {
-    colo_table_checkpoint, "connections reset", NULL,
+    colo_table_checkpoint, "reset", NULL,
 };
 
 static const struct colo_event colo_failover_event = {
-    colo_table_failover, "connections keep rewriting until they close",
+    colo_table_failover, "still tracked, new ones not",
     "new connections are no longer tracked",
 };
 
 static const struct colo_event colo_flush_event = {
-    colo_table_flush, "connections flushed", NULL,
+    colo_table_flush, "flushed", NULL,
 };
 
 /* Expires the entries of every datapath, off the packet path. */
@@ -356,8 +362,8 @@ colo_sweeper_main(void *arg OVS_UNUSED)
     return NULL;
 }
 
-static void
-colo_init(void)
+void
+colo_dp_init(void)
 {
     static struct ovsthread_once once = OVSTHREAD_ONCE_INITIALIZER;
 

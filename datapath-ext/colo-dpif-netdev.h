@@ -31,6 +31,11 @@ struct colo_dp;
 struct dp_packet_batch;
 struct nlattr;
 
+/* Registers the ovs-appctl commands and starts the sweeper thread, once.
+ * Called at startup, so that the commands exist (and say so) on a switch
+ * without a userspace datapath. */
+void colo_dp_init(void);
+
 struct colo_dp *colo_dp_create(const char *dp_name);
 void colo_dp_destroy(struct colo_dp *);
 void colo_dp_execute(struct colo_dp *, struct dp_packet_batch *,

@@ -641,7 +641,7 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
 
     atomic_read_relaxed(&table->max_conns, &max_conns);
     if (cmap_count(&zone->conns) >= max_conns && !colo_zone_evict(zone)) {
-        VLOG_WARN_RL(&rl, "zone %"PRIu16": %u connections, the zone is full: "
+        VLOG_WARN_RL(&rl, "zone %"PRIu16" is full (colo-max-conns=%u): "
                      "new connections pass unrewritten", zone->id,
                      max_conns);
         colo_zone_count(zone, COLO_STAT_PASS_ZONE_FULL);
@@ -1079,19 +1079,23 @@ colo_table_run(struct colo_table *table, long long int now)
 }
 
 /* Calls 'cb' for each zone of 'table' selected by 'zone_id' (-1 for all),
- * with the zone's mutex held, and returns the sum of what 'cb' returned. */
+ * with the zone's mutex held, and returns the sum of what 'cb' returned.
+ * A zone that has seen no packet yet is created only if 'create'. */
 static unsigned int
-colo_table_for_zones(struct colo_table *table, int zone_id,
+colo_table_for_zones(struct colo_table *table, int zone_id, bool create,
                      unsigned int (*cb)(struct colo_zone *))
 {
     unsigned int n = 0;
 
     if (zone_id >= 0) {
-        struct colo_zone *zone = colo_zone_get(table, zone_id);
+        struct colo_zone *zone = (create ? colo_zone_get(table, zone_id)
+                                  : colo_zone_find(table, zone_id));
 
-        ovs_mutex_lock(&zone->mutex);
-        n = cb(zone);
-        ovs_mutex_unlock(&zone->mutex);
+        if (zone) {
+            ovs_mutex_lock(&zone->mutex);
+            n = cb(zone);
+            ovs_mutex_unlock(&zone->mutex);
+        }
     } else {
         struct colo_zone *zone;
 
@@ -1126,10 +1130,14 @@ colo_zone_checkpoint(struct colo_zone *zone)
             conn->svm_isn = deltas >> 32;
             conn->svm_ts = deltas;
         }
+        /* The connection uses timestamps if either side offered them. */
+        bool ts = (flags & COLO_F_TS
+                   || conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS));
         conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
-                        | COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS);
+                        | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0));
         atomic_store_relaxed(&conn->deltas, 0);
-        atomic_or_explicit(&conn->flags, COLO_F_LEARNED | COLO_F_TS, &orig,
+        atomic_or_explicit(&conn->flags,
+                           COLO_F_LEARNED | (ts ? COLO_F_TS : 0), &orig,
                            memory_order_release);
         n++;
     }
@@ -1139,7 +1147,8 @@ colo_zone_checkpoint(struct colo_zone *zone)
 unsigned int
 colo_table_checkpoint(struct colo_table *table, int zone)
 {
-    unsigned int n = colo_table_for_zones(table, zone, colo_zone_checkpoint);
+    unsigned int n = colo_table_for_zones(table, zone, false,
+                                          colo_zone_checkpoint);
 
     /* Wait until every thread that might have read an old delta has
      * finished with its packet. */
@@ -1161,7 +1170,8 @@ colo_table_failover(struct colo_table *table, int zone)
     if (zone < 0) {
         atomic_store_relaxed(&table->failover, true);
     }
-    return colo_table_for_zones(table, zone, colo_zone_failover);
+    /* The zone is created if need be, to remember the failover. */
+    return colo_table_for_zones(table, zone, true, colo_zone_failover);
 }
 
 static unsigned int
@@ -1181,7 +1191,7 @@ colo_zone_flush(struct colo_zone *zone)
 unsigned int
 colo_table_flush(struct colo_table *table, int zone)
 {
-    return colo_table_for_zones(table, zone, colo_zone_flush);
+    return colo_table_for_zones(table, zone, false, colo_zone_flush);
 }
 
 /* Statistics and dumps. */
@@ -1229,6 +1239,9 @@ colo_table_get_zone_stats(const struct colo_table *table, uint16_t zone_id,
 
     memset(stats, 0, sizeof *stats);
     if (!zone) {
+        /* A zone that has seen no packet follows the table's failover. */
+        atomic_read_relaxed(&CONST_CAST(struct colo_table *, table)->failover,
+                            &stats->failover);
         return false;
     }
 
@@ -1284,6 +1297,47 @@ colo_format_endpoint(struct ds *s, const struct in6_addr *addr, bool ipv6,
     ds_put_format(s, ":%"PRIu16, ntohs(port));
 }
 
+static int
+colo_compare_conns(const void *a_, const void *b_)
+{
+    const struct colo_conn *const *a = a_;
+    const struct colo_conn *const *b = b_;
+
+    return memcmp(&(*a)->key, &(*b)->key, sizeof (*a)->key);
+}
+
+static void
+colo_conn_format(const struct colo_conn *conn_, uint16_t zone,
+                 long long int now, struct ds *s)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t flags = colo_conn_flags(conn);
+    uint32_t idle = colo_conn_idle(conn, now);
+    uint64_t deltas;
+
+    atomic_read_relaxed(&conn->deltas, &deltas);
+
+    ds_put_format(s, "zone=%"PRIu16" vm=", zone);
+    colo_format_endpoint(s, &conn->key.vm_addr, conn->key.ipv6,
+                         conn->key.vm_port);
+    ds_put_cstr(s, " peer=");
+    colo_format_endpoint(s, &conn->key.peer_addr, conn->key.ipv6,
+                         conn->key.peer_port);
+    ds_put_format(s, " state=%s",
+                  colo_conn_state_name(colo_conn_state(flags)));
+    if (flags & COLO_F_LEARNED) {
+        ds_put_format(s, " seq_delta=%"PRIu32, (uint32_t) (deltas >> 32));
+    } else {
+        ds_put_cstr(s, " seq_delta=none");
+    }
+    if (flags & COLO_F_TS) {
+        ds_put_format(s, " ts_delta=%"PRIu32, (uint32_t) deltas);
+    } else {
+        ds_put_cstr(s, " ts_delta=none");
+    }
+    ds_put_format(s, " idle=%"PRIu32"s\n", idle / 1000);
+}
+
 unsigned int
 colo_table_dump_conns(const struct colo_table *table, int zone_id,
                       long long int now, struct ds *s)
@@ -1294,41 +1348,29 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
 
     for (size_t i = 0; i < n_zones; i++) {
         const struct colo_zone *zone = colo_zone_find(table, zones[i]);
-        const struct colo_conn *conn_;
+        const struct colo_conn **conns = NULL;
+        size_t n_conns = 0, allocated = 0;
+        const struct colo_conn *conn;
 
         if (zone_id >= 0 && zone->id != zone_id) {
             continue;
         }
-        CMAP_FOR_EACH (conn_, node, &zone->conns) {
-            struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
-            uint32_t flags = colo_conn_flags(conn);
-            uint32_t idle = colo_conn_idle(conn, now);
-            uint64_t deltas;
 
-            atomic_read_relaxed(&conn->deltas, &deltas);
-
-            ds_put_format(s, "zone=%"PRIu16" vm=", zone->id);
-            colo_format_endpoint(s, &conn->key.vm_addr, conn->key.ipv6,
-                                 conn->key.vm_port);
-            ds_put_cstr(s, " peer=");
-            colo_format_endpoint(s, &conn->key.peer_addr, conn->key.ipv6,
-                                 conn->key.peer_port);
-            ds_put_format(s, " state=%s",
-                          colo_conn_state_name(colo_conn_state(flags)));
-            if (flags & COLO_F_LEARNED) {
-                ds_put_format(s, " seq_delta=%"PRIu32,
-                              (uint32_t) (deltas >> 32));
-            } else {
-                ds_put_cstr(s, " seq_delta=none");
+        /* Sorted by key, so that two dumps compare line by line. */
+        CMAP_FOR_EACH (conn, node, &zone->conns) {
+            if (n_conns >= allocated) {
+                conns = x2nrealloc(conns, &allocated, sizeof *conns);
             }
-            if (flags & COLO_F_TS) {
-                ds_put_format(s, " ts_delta=%"PRIu32, (uint32_t) deltas);
-            } else {
-                ds_put_cstr(s, " ts_delta=none");
-            }
-            ds_put_format(s, " idle=%"PRIu32"s\n", idle / 1000);
-            n++;
+            conns[n_conns++] = conn;
         }
+        if (n_conns) {
+            qsort(conns, n_conns, sizeof *conns, colo_compare_conns);
+        }
+        for (size_t j = 0; j < n_conns; j++) {
+            colo_conn_format(conns[j], zone->id, now, s);
+        }
+        n += n_conns;
+        free(conns);
     }
     free(zones);
     return n;

@@ -100,7 +100,7 @@ colo_report_unsupported(const char *dp_type)
     static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
     VLOG_WARN_RL(&rl, "Rejecting colo_rewrite action because datapath type "
-                 "%s does not support it (colo_rewrite needs the userspace "
-                 "datapath, datapath_type=netdev)", dp_type);
+                 "%s does not support it (the userspace datapath, "
+                 "datapath_type=netdev, has it)", dp_type);
     return OFPERR_OFPBAC_BAD_TYPE;
 }
