@@ -43,3 +43,35 @@ CLEANFILES += colo/Documentation/ovs-colo.7
 EXTRA_DIST += colo/Documentation/ovs-colo.7.xml
 colodocdir = $(docdir)
 colodoc_DATA = colo/Documentation/ovs-colo-operator-guide.rst
+
+# System tests: real TCP stacks in network namespaces joined by a userspace
+# bridge, run as root by "make check-colo-system" (as OVS's
+# check-system-userspace runs its own), in their own testsuite built with
+# OVS's system-userspace macros.
+COLO_SYSTEM_TESTSUITE_AT = \
+	colo/tests/system-colo-testsuite.at \
+	colo/tests/system-colo.at
+COLO_SYSTEM_TESTSUITE = $(srcdir)/colo/tests/system-colo-testsuite
+EXTRA_DIST += \
+	$(COLO_SYSTEM_TESTSUITE_AT) \
+	$(COLO_SYSTEM_TESTSUITE) \
+	colo/tests/colo-tcp.py \
+	colo/utilities/colo-topology.sh \
+	colo/utilities/colo-compare.py
+
+$(COLO_SYSTEM_TESTSUITE): package.m4 $(COLO_SYSTEM_TESTSUITE_AT) \
+		$(COMMON_MACROS_AT) tests/system-common-macros.at \
+		tests/system-userspace-macros.at
+	$(AM_V_GEN)$(AUTOTEST) -I '$(srcdir)' -o $@.tmp $@.at
+	$(AM_V_at)mv $@.tmp $@
+
+check-colo-system: all $(COLO_SYSTEM_TESTSUITE)
+	set $(SHELL) '$(COLO_SYSTEM_TESTSUITE)' -C tests AUTOTEST_PATH='$(AUTOTEST_PATH)'; \
+	"$$@" $(TESTSUITEFLAGS) -j1 || (test X'$(RECHECK)' = Xyes && "$$@" --recheck)
+
+CLEAN_LOCAL += clean-colo-system
+clean-colo-system:
+	test ! -f '$(COLO_SYSTEM_TESTSUITE)' || \
+	    $(SHELL) '$(COLO_SYSTEM_TESTSUITE)' -C tests --clean
+
+.PHONY: check-colo-system clean-colo-system

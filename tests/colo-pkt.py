@@ -76,6 +76,42 @@ colo-pkt.py show [-a] PCAP
     "ip4 fragment ...", "ip6 fragment ...", "eth type=0xNNNN len=N" or
     "truncated len=N" (len is the frame length there, except for the IP
     forms, where it is the IP payload length).
+
+colo-pkt.py lockstep [--allow-missing PERCENT] PRIMARY SECONDARY
+    Checks that two captures of one guest's TCP output (as written by
+    tcpdump -w, or by netdev-dummy) hold the same bytes at the same
+    sequence numbers: PRIMARY holds what the PVM sent, SECONDARY what the
+    SVM sent, after colo_rewrite moved it into the PVM's numbering.  For
+    each TCP flow (source address and port, destination address and port)
+    that SECONDARY shows and that carries data or a FIN in either capture,
+    every payload byte of either capture is placed at its distance from
+    the initial sequence number that PRIMARY's SYN or SYN+ACK of that flow
+    shows (retransmissions overlap), and one line is printed:
+
+      SRC > DST: primary=N secondary=N same=N differ=N outside=N fin=F
+
+    (addresses as in "show -a"), where:
+      - primary and secondary count the distinct stream bytes found in
+        each capture;
+      - same and differ count the bytes found in both, equal or not;
+      - outside counts the bytes of SECONDARY at sequence numbers where
+        PRIMARY has no byte, for example before the initial sequence
+        number or beyond what the PVM sent;
+      - F is "same" if SECONDARY's FIN has the sequence number of
+        PRIMARY's, "differ" if not (or if PRIMARY has no FIN), "none" if
+        SECONDARY has no FIN.
+    Segments with SYN are not placed; the SVM's handshake is in its own
+    numbering.  A flow with data or a FIN in SECONDARY but no SYN in
+    PRIMARY prints "SRC > DST: no initial sequence number in PRIMARY".
+    Flows are printed sorted.  The exit status is 1 if a flow has differ
+    or outside bytes, a FIN that differs or no initial sequence number,
+    otherwise 0.  (So it is 0 also when SECONDARY lacks bytes: compare the
+    counts to see that it has them all.)
+
+    With --allow-missing, a flow whose bytes in SECONDARY are all the same
+    as PRIMARY's, and at least 100 - PERCENT percent of them, shows
+    "secondary>=P%" (P = 100 - PERCENT) instead of "secondary=N same=N":
+    for captures taken where a few frames may be lost on the way.
 """
 
 import argparse
@@ -451,6 +487,182 @@ def show(args):
         print(describe(frame, args.addresses))
 
 
+# ------------------------------------------------------------- lockstep --
+
+def tcp_segment(frame):
+    """Returns (src, dst, seq, flags, payload) for a TCP packet in Ethernet
+    frame 'frame', where src and dst are "address:port" strings as "show
+    -a" prints them, or None if 'frame' is not a TCP packet that can be
+    parsed."""
+    if len(frame) < 14:
+        return None
+    ofs = 12
+    eth_type, = struct.unpack('!H', frame[ofs:ofs + 2])
+    while eth_type in VLAN_TPIDS and len(frame) >= ofs + 6:
+        eth_type, = struct.unpack('!H', frame[ofs + 4:ofs + 6])
+        ofs += 4
+    ofs += 2
+    if eth_type == ETH_TYPE_IP and len(frame) >= ofs + 20:
+        ihl = (frame[ofs] & 0x0f) * 4
+        tot_len, frag = struct.unpack('!HxxH', frame[ofs + 2:ofs + 8])
+        proto = frame[ofs + 9]
+        src = ipaddress.IPv4Address(frame[ofs + 12:ofs + 16])
+        dst = ipaddress.IPv4Address(frame[ofs + 16:ofs + 20])
+        end = ofs + tot_len
+        if ihl < 20 or tot_len < ihl or frag & 0x1fff:
+            return None
+        ofs += ihl
+    elif eth_type == ETH_TYPE_IPV6 and len(frame) >= ofs + 40:
+        plen, proto = struct.unpack('!HB', frame[ofs + 4:ofs + 7])
+        src = ipaddress.IPv6Address(frame[ofs + 8:ofs + 24])
+        dst = ipaddress.IPv6Address(frame[ofs + 24:ofs + 40])
+        end = ofs + 40 + plen
+        ofs += 40
+        while proto in IP6_EXT_NAMES and end >= ofs + 8:
+            if proto == IP6_EXT['frag']:
+                offlg, = struct.unpack('!H', frame[ofs + 2:ofs + 4])
+                if offlg & 0xfff8:
+                    return None
+                proto = frame[ofs]
+                ofs += 8
+            else:
+                proto = frame[ofs]
+                ofs += (frame[ofs + 1] + 1) * 8
+    else:
+        return None
+    if proto != IPPROTO_TCP or len(frame) < end or end < ofs + 20:
+        return None
+    sport, dport, seq, off, flags = struct.unpack('!HHIxxxxBB',
+                                                   frame[ofs:ofs + 14])
+    hlen = (off >> 4) * 4
+    if hlen < 20 or ofs + hlen > end:
+        return None
+    return (format_addr(src, sport), format_addr(dst, dport), seq, flags,
+            frame[ofs + hlen:end])
+
+
+class Stream:
+    """The bytes of one direction of one TCP connection, placed at their
+    distance from the initial sequence number 'isn'.  'size', if not None,
+    bounds the stream; bytes beyond it are only counted."""
+
+    def __init__(self, isn, size=None):
+        self.isn = isn
+        self.size = size
+        self.data = bytearray()
+        self.mask = bytearray()     # 0xff where 'data' holds a byte.
+        self.outside = 0
+        self.fin = None
+
+    def add(self, seq, flags, payload):
+        if flags & 0x02:            # SYN
+            return
+        ofs = (seq - self.isn - 1) & 0xffffffff
+        if ofs >= 0x80000000:
+            # Before the initial sequence number.
+            self.outside += len(payload)
+            if flags & 0x01:
+                self.fin = -1
+            return
+        end = ofs + len(payload)
+        if flags & 0x01:            # FIN
+            self.fin = end
+        if self.size is not None and end > self.size:
+            self.outside += end - max(ofs, self.size)
+            if ofs >= self.size:
+                return
+            end = self.size
+            payload = payload[:end - ofs]
+        if end > len(self.data):
+            grow = end - len(self.data)
+            self.data += bytes(grow)
+            self.mask += bytes(grow)
+        self.data[ofs:end] = payload
+        self.mask[ofs:end] = b'\xff' * (end - ofs)
+
+    def count(self):
+        return len(self.mask) - self.mask.count(0)
+
+
+def lockstep(args):
+    # The initial sequence number of each flow, from PRIMARY's handshake.
+    isns = {}
+    segments = []
+    for frame in read_pcap(args.primary):
+        seg = tcp_segment(frame)
+        if seg is None:
+            continue
+        src, dst, seq, flags, payload = seg
+        if flags & 0x02:
+            isns.setdefault((src, dst), seq)
+        segments.append(seg)
+    primary = {}
+    for src, dst, seq, flags, payload in segments:
+        if (src, dst) in isns:
+            flow = primary.setdefault((src, dst),
+                                      Stream(isns[src, dst], 1 << 30))
+            flow.add(seq, flags, payload)
+
+    # Every flow that SECONDARY shows, with the bytes it carries there.
+    secondary = {}
+    for frame in read_pcap(args.secondary):
+        seg = tcp_segment(frame)
+        if seg is None:
+            continue
+        src, dst, seq, flags, payload = seg
+        key = (src, dst)
+        if key not in secondary:
+            p = primary.get(key)
+            secondary[key] = Stream(p.isn, len(p.data)) if p else None
+        if secondary[key] is None:
+            if payload or flags & 0x01:
+                secondary[key] = 'no isn'
+        elif secondary[key] != 'no isn':
+            secondary[key].add(seq, flags, payload)
+
+    ok = True
+    for key in sorted(secondary):
+        s = secondary[key]
+        p = primary.get(key)
+        name = '%s > %s' % key
+        if s is None:
+            continue
+        if s == 'no isn':
+            print('%s: no initial sequence number in PRIMARY' % name)
+            ok = False
+            continue
+        if (not p.count() and not s.count() and not s.outside
+                and s.fin is None):
+            # Only acknowledgements, like the VM's while it receives.
+            continue
+        n = len(s.mask)
+        both = (int.from_bytes(p.mask[:n], 'big')
+                & int.from_bytes(s.mask, 'big'))
+        xor = (int.from_bytes(p.data[:n], 'big')
+               ^ int.from_bytes(s.data, 'big')) & both
+        both = both.to_bytes(n, 'big')
+        in_both = n - both.count(0)
+        differ = n - xor.to_bytes(n, 'big').count(0)
+        outside = s.outside + s.count() - in_both
+        if s.fin is None:
+            fin = 'none'
+        elif s.fin == p.fin:
+            fin = 'same'
+        else:
+            fin = 'differ'
+        present = s.count() + s.outside
+        if (args.allow_missing is not None and not differ and not outside
+                and present * 100 >= p.count() * (100 - args.allow_missing)):
+            counts = 'secondary>=%g%%' % (100 - args.allow_missing)
+        else:
+            counts = 'secondary=%d same=%d' % (present, in_both - differ)
+        print('%s: primary=%d %s differ=%d outside=%d fin=%s'
+              % (name, p.count(), counts, differ, outside, fin))
+        if differ or outside or fin == 'differ':
+            ok = False
+    return 0 if ok else 1
+
+
 # ----------------------------------------------------------------- main --
 
 def main():
@@ -488,8 +700,15 @@ def main():
     s.add_argument('pcap')
     s.set_defaults(func=show)
 
+    c = sub.add_parser('lockstep', help='compare the bytes that two '
+                       'captures place at each sequence number')
+    c.add_argument('--allow-missing', type=float, metavar='PERCENT')
+    c.add_argument('primary')
+    c.add_argument('secondary')
+    c.set_defaults(func=lockstep)
+
     args = parser.parse_args()
-    args.func(args)
+    sys.exit(args.func(args))
 
 
 if __name__ == '__main__':
