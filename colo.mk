@@ -32,7 +32,8 @@ TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
 	colo/tests/colo-ofp.at \
 	colo/tests/colo-dpif.at \
-	colo/tests/colo-ops.at
+	colo/tests/colo-ops.at \
+	colo/tests/colo-scripts.at
 
 EXTRA_DIST += colo/tests/colo-pkt.py
 
