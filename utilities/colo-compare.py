@@ -45,10 +45,20 @@ part of that job, not the comparing (captures can compare afterwards):
     released at once.
   - A segment held longer than --hold seconds (default 2), where COLO
     would checkpoint, is released anyway and counted as late.
+  - The window that a released segment offers the client ends no further
+    than the SVM's own offer (the highest acknowledgement plus window the
+    SVM has advertised, scaled as each side's SYN says): the client sends
+    within what both replicas take.  The two guests size their receive
+    windows on their own, and an SVM whose window is the smaller would
+    otherwise drop what the client sends beyond it (TcpExtBeyondWindow);
+    the client, which sees only the PVM's acknowledgements, would never
+    send it again.  In COLO the SVM's output would then differ and a
+    checkpoint bring it back; here nothing would.  Segments so changed
+    (window field and TCP checksum, incrementally) are counted as clamped.
 
 On SIGTERM or SIGINT it prints, and exits:
 
-    released N late N
+    released N late N clamped N
 
 (late segments mean that the SVM fell behind, or that its segments were
 not moved into the PVM's numbering).  Exit status 0.  With --verbose it
@@ -80,10 +90,48 @@ def seq_ge(a, b):
     return ((a - b) & 0xffffffff) < 0x80000000
 
 
+def tcp_window_scale(frame, ofs, hlen):
+    """The window scale option of the TCP header at 'ofs', or 0."""
+    i, end = ofs + 20, ofs + hlen
+    while i < end:
+        kind = frame[i]
+        if kind == 0:
+            break
+        if kind == 1:
+            i += 1
+            continue
+        if i + 1 >= end or frame[i + 1] < 2:
+            break
+        if kind == 3 and frame[i + 1] == 3 and i + 2 < end:
+            return min(frame[i + 2], 14)
+        i += frame[i + 1]
+    return 0
+
+
+class Segment:
+    """What matters here of one TCP segment: 'key' identifies the direction
+    of the connection, 'end' is the sequence number that follows the
+    segment (data, SYN and FIN count), 'tcp_ofs' is where its TCP header
+    starts in the frame, 'wscale' is the window scale option of a SYN."""
+
+    __slots__ = ('key', 'seq', 'end', 'ack', 'flags', 'win', 'wscale',
+                 'tcp_ofs')
+
+    def __init__(self, key, seq, end, ack, flags, win, wscale, tcp_ofs):
+        self.key, self.seq, self.end, self.ack = key, seq, end, ack
+        self.flags, self.win, self.wscale = flags, win, wscale
+        self.tcp_ofs = tcp_ofs
+
+    def right_edge(self, scale):
+        """The highest sequence number this segment lets the peer send,
+        for the window scale 'scale' of its sender (SYNs are unscaled)."""
+        if self.flags & TH_SYN:
+            scale = 0
+        return (self.ack + (self.win << scale)) & 0xffffffff
+
+
 def tcp_of(frame):
-    """Returns (key, seq, end, ack, flags) for a TCP frame, or None, where
-    key identifies the direction of the connection and end is the sequence
-    number that follows the segment (data, SYN and FIN count)."""
+    """Returns the Segment of a TCP frame, or None."""
     ofs = 12
     if len(frame) < 14:
         return None
@@ -112,13 +160,34 @@ def tcp_of(frame):
     if end > len(frame) or end < ofs + 20:
         return None
     ports = bytes(frame[ofs:ofs + 4])
-    seq, ack, off, flags = struct.unpack_from('!IIBB', frame, ofs + 4)
+    seq, ack, off, flags, win = struct.unpack_from('!IIBBH', frame, ofs + 4)
     hlen = (off >> 4) * 4
     if hlen < 20 or ofs + hlen > end:
         return None
     seg_end = (seq + end - ofs - hlen + (1 if flags & TH_SYN else 0)
                + (1 if flags & TH_FIN else 0)) & 0xffffffff
-    return addrs + ports, seq, seg_end, ack, flags
+    wscale = tcp_window_scale(frame, ofs, hlen) if flags & TH_SYN else 0
+    return Segment(addrs + ports, seq, seg_end, ack, flags, win, wscale, ofs)
+
+
+def clamp_window(frame, seg, edge, scale):
+    """Returns 'frame' with the window of its segment 'seg' (whose sender
+    scales by 'scale') lowered so that it ends no further than 'edge', or
+    None if it already does.  Adjusts the TCP checksum (RFC 1624)."""
+    if seg.flags & TH_SYN:
+        scale = 0
+    if seq_ge(edge, seg.right_edge(scale)) or not seq_ge(edge, seg.ack):
+        return None
+    win = ((edge - seg.ack) & 0xffffffff) >> scale
+    frame = bytearray(frame)
+    struct.pack_into('!H', frame, seg.tcp_ofs + 14, win)
+    csum, = struct.unpack_from('!H', frame, seg.tcp_ofs + 16)
+    csum = (~csum & 0xffff) + (~seg.win & 0xffff) + win
+    csum = (csum & 0xffff) + (csum >> 16)
+    csum = (csum & 0xffff) + (csum >> 16)
+    struct.pack_into('!H', frame, seg.tcp_ofs + 16, ~csum & 0xffff)
+    seg.win = win
+    return bytes(frame)
 
 
 class Progress:
@@ -128,28 +197,37 @@ class Progress:
         self.syn = False
         self.end = None
         self.ack = None
+        self.edge = None        # Highest right edge of its window offers.
+        self.wscale = 0
 
-    def update(self, seq, end, ack, flags):
-        if flags & TH_SYN:
+    def update(self, seg):
+        if seg.flags & TH_SYN:
             # The SVM's SYN or SYN+ACK is in its own numbering.
             self.syn = True
             self.end = None
-        elif end != seq:
-            if self.end is None or seq_ge(end, self.end):
-                self.end = end
-        if flags & TH_ACK and (self.ack is None or seq_ge(ack, self.ack)):
-            self.ack = ack
+            self.edge = None
+            self.wscale = seg.wscale
+        elif seg.end != seg.seq:
+            if self.end is None or seq_ge(seg.end, self.end):
+                self.end = seg.end
+        if seg.flags & TH_ACK:
+            if self.ack is None or seq_ge(seg.ack, self.ack):
+                self.ack = seg.ack
+            edge = seg.right_edge(self.wscale)
+            if self.edge is None or seq_ge(edge, self.edge):
+                self.edge = edge
 
-    def covers(self, seq, end, ack, flags):
-        if flags & TH_RST:
+    def covers(self, seg):
+        if seg.flags & TH_RST:
             return True
-        if flags & TH_SYN:
+        if seg.flags & TH_SYN:
             if not self.syn:
                 return False
-        elif end != seq and (self.end is None or not seq_ge(self.end, end)):
+        elif seg.end != seg.seq and (self.end is None
+                                     or not seq_ge(self.end, seg.end)):
             return False
-        if flags & TH_ACK and (self.ack is None or not seq_ge(self.ack,
-                                                              ack)):
+        if seg.flags & TH_ACK and (self.ack is None
+                                   or not seq_ge(self.ack, seg.ack)):
             return False
         return True
 
@@ -182,8 +260,9 @@ def main():
           file=sys.stderr, flush=True)
 
     progress = collections.defaultdict(Progress)
-    held = {}           # Per connection, a deque of (deadline, frame, tcp).
-    stats = {'released': 0, 'late': 0, 'send errors': 0}
+    pvm_wscale = {}     # Per connection, the window scale of the PVM's SYN.
+    held = {}           # Per connection, a deque of (deadline, frame, seg).
+    stats = {'released': 0, 'late': 0, 'clamped': 0, 'send errors': 0}
     stop = []
 
     def on_signal(signum, frame):
@@ -191,7 +270,14 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    def release(frame):
+    def release(frame, seg=None):
+        p = progress.get(seg.key) if seg else None
+        if p is not None and p.edge is not None and seg.flags & TH_ACK:
+            clamped = clamp_window(frame, seg, p.edge,
+                                   pvm_wscale.get(seg.key, 0))
+            if clamped is not None:
+                frame = clamped
+                stats['clamped'] += 1
         try:
             primary.send(frame)
         except OSError:
@@ -204,17 +290,17 @@ def main():
         now = time.monotonic()
         kept = collections.deque()
         for item in held[key]:
-            deadline, frame, tcp = item
-            if progress[key].covers(*tcp[1:]):
-                release(frame)
+            deadline, frame, seg = item
+            if progress[key].covers(seg):
+                release(frame, seg)
             elif now >= deadline:
-                release(frame)
+                release(frame, seg)
                 stats['late'] += 1
                 if args.verbose:
                     p = progress[key]
                     print('late: seq=%d end=%d ack=%d flags=%#x; '
                           'SVM: syn=%s end=%s ack=%s'
-                          % (tcp[1], tcp[2], tcp[3], tcp[4],
+                          % (seg.seq, seg.end, seg.ack, seg.flags,
                              p.syn, p.end, p.ack),
                           file=sys.stderr, flush=True)
             else:
@@ -247,21 +333,24 @@ def main():
             continue
         if secondary in ready:
             for frame in receive(secondary):
-                tcp = tcp_of(frame)
-                if tcp:
-                    progress[tcp[0]].update(*tcp[1:])
+                seg = tcp_of(frame)
+                if seg:
+                    progress[seg.key].update(seg)
         if primary in ready:
             for frame in receive(primary):
-                tcp = tcp_of(frame)
-                if tcp is None:
+                seg = tcp_of(frame)
+                if seg is None:
                     release(frame)
                 else:
-                    held.setdefault(tcp[0], collections.deque()).append(
-                        (time.monotonic() + args.hold, frame, tcp))
+                    if seg.flags & TH_SYN:
+                        pvm_wscale[seg.key] = seg.wscale
+                    held.setdefault(seg.key, collections.deque()).append(
+                        (time.monotonic() + args.hold, frame, seg))
         for key in list(held):
             drain(key)
 
-    print('released %d late %d' % (stats['released'], stats['late']))
+    print('released %d late %d clamped %d'
+          % (stats['released'], stats['late'], stats['clamped']))
     if args.verbose:
         for name, sock in (('primary', primary), ('secondary', secondary)):
             n, drops = struct.unpack(

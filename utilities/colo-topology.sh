@@ -471,7 +471,8 @@ colo_topo_compare_start () {
 
 # colo_topo_compare_stop
 #
-# Stops the comparator and prints its counts: "released N late N".
+# Stops the comparator and prints its counts: "released N late N clamped
+# N" (see colo-compare.py).
 colo_topo_compare_stop () {
     colo_topo_stop compare && cat "${COLO_TOPO_DIR:-.}/compare.out"
 }
