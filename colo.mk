@@ -17,7 +17,11 @@ lib_libopenvswitch_la_SOURCES += \
 	colo/datapath-ext/colo-config.c \
 	colo/datapath-ext/colo-config.h \
 	colo/datapath-ext/colo-dpif-netdev.c \
-	colo/datapath-ext/colo-dpif-netdev.h
+	colo/datapath-ext/colo-dpif-netdev.h \
+	colo/datapath-ext/colo-proxy-frame.c \
+	colo/datapath-ext/colo-proxy-frame.h \
+	colo/datapath-ext/netdev-colo-proxy.c \
+	colo/datapath-ext/netdev-colo-proxy.h
 
 ofproto_libofproto_la_SOURCES += \
 	colo/ofproto/colo-xlate.c \
@@ -33,9 +37,12 @@ TESTSUITE_AT += \
 	colo/tests/colo-ofp.at \
 	colo/tests/colo-dpif.at \
 	colo/tests/colo-ops.at \
+	colo/tests/colo-proxy.at \
 	colo/tests/colo-scripts.at
 
-EXTRA_DIST += colo/tests/colo-pkt.py
+EXTRA_DIST += \
+	colo/tests/colo-pkt.py \
+	colo/tests/colo-proxy-peer.py
 
 # Documentation: ovs-colo(7), built from XML by OVS's xml2nroff rule, and the
 # operator guide.
