@@ -44,6 +44,9 @@ EXTRA_DIST += \
 	colo/tests/colo-pkt.py \
 	colo/tests/colo-proxy-peer.py
 
+# The failover script, installed with the OVS programs.
+bin_SCRIPTS += colo/utilities/ovs-colo-failover
+
 # Documentation: ovs-colo(7), built from XML by OVS's xml2nroff rule, and the
 # operator guide.
 man_MANS += colo/Documentation/ovs-colo.7
