@@ -38,10 +38,20 @@
 
 VLOG_DEFINE_THIS_MODULE(colo_dpif_netdev);
 
+/* A datapath's tables.
+ *
+ * The registry mutex protects 'colo_dps', not the tables: a thread that runs
+ * an event on a table takes a reference under the mutex and runs the event
+ * after releasing it.  colo_table_checkpoint() waits for every thread to
+ * quiesce (ovsrcu_synchronize()), and a thread blocked on the registry
+ * mutex is not quiescent, so running a checkpoint with the mutex held
+ * could wait forever for a thread that waits for the mutex (the sweeper, the
+ * main thread in an ovs-appctl command, the colo_qmp thread). */
 struct colo_dp {
     struct ovs_list node;       /* In 'colo_dps'. */
     char *name;                 /* Datapath name, e.g. "ovs-netdev". */
     struct colo_table *table;
+    struct ovs_refcount ref_cnt;
 };
 
 /* All colo_dps, for the unixctl commands and the sweeper. */
@@ -66,6 +76,7 @@ colo_dp_create(const char *dp_name)
 
     dp->name = xstrdup(dp_name);
     dp->table = colo_table_create();
+    ovs_refcount_init(&dp->ref_cnt);
 
     ovs_mutex_lock(&colo_dps_mutex);
     config = shash_find_data(&colo_configs, dp_name);
@@ -77,6 +88,25 @@ colo_dp_create(const char *dp_name)
     return dp;
 }
 
+static struct colo_dp *
+colo_dp_ref(struct colo_dp *dp)
+{
+    ovs_refcount_ref(&dp->ref_cnt);
+    return dp;
+}
+
+static void
+colo_dp_unref(struct colo_dp *dp)
+{
+    if (dp && ovs_refcount_unref(&dp->ref_cnt) == 1) {
+        colo_table_destroy(dp->table);
+        free(dp->name);
+        free(dp);
+    }
+}
+
+/* Removes 'dp' from the registry.  Its tables go with the last reference:
+ * at once, or when an event that runs on them in another thread ends. */
 void
 colo_dp_destroy(struct colo_dp *dp)
 {
@@ -85,9 +115,7 @@ colo_dp_destroy(struct colo_dp *dp)
         ovs_list_remove(&dp->node);
         ovs_mutex_unlock(&colo_dps_mutex);
 
-        colo_table_destroy(dp->table);
-        free(dp->name);
-        free(dp);
+        colo_dp_unref(dp);
     }
 }
 
@@ -209,15 +237,30 @@ colo_unixctl_zones(const struct colo_dp *dp, int zone, uint16_t **zones)
 }
 
 /* Puts a "datapath NAME:" line before each datapath's part of a reply, when
- * there is more than one datapath. */
+ * there is more than one datapath ('n_dps' of them). */
 static void
-colo_unixctl_put_dp(struct ds *s, const struct colo_dp *dp)
+colo_unixctl_put_dp(struct ds *s, const struct colo_dp *dp, size_t n_dps)
+{
+    if (n_dps > 1) {
+        ds_put_format(s, "datapath %s:\n", dp->name);
+    }
+}
+
+/* Stores in '*dps' a malloc()'d array of references to every datapath, in
+ * registry order, and returns their number.  Release each with
+ * colo_dp_unref(). */
+static size_t
+colo_dps_ref_all(struct colo_dp ***dps)
     OVS_REQUIRES(colo_dps_mutex)
 {
-    if (ovs_list_is_short(&colo_dps)) {
-        return;
+    size_t n = 0;
+    struct colo_dp *dp;
+
+    *dps = xmalloc(ovs_list_size(&colo_dps) * sizeof **dps);
+    LIST_FOR_EACH (dp, node, &colo_dps) {
+        (*dps)[n++] = colo_dp_ref(dp);
     }
-    ds_put_format(s, "datapath %s:\n", dp->name);
+    return n;
 }
 
 static void
@@ -277,7 +320,7 @@ colo_unixctl_dump_conns(struct unixctl_conn *conn, int argc,
         return;
     }
     LIST_FOR_EACH (dp, node, &colo_dps) {
-        colo_unixctl_put_dp(&s, dp);
+        colo_unixctl_put_dp(&s, dp, ovs_list_size(&colo_dps));
         colo_table_dump_conns(dp->table, zone, time_msec(), &s);
     }
     colo_unixctl_finish(conn, &s);
@@ -299,17 +342,23 @@ colo_unixctl_event(struct unixctl_conn *conn, int argc, const char *argv[],
 {
     const struct colo_event *event = event_;
     struct ds s = DS_EMPTY_INITIALIZER;
-    struct colo_dp *dp;
+    struct colo_dp **dps;
+    size_t n_dps;
     int zone;
 
     if (!colo_unixctl_start(conn, argc, argv, &zone)) {
         return;
     }
-    LIST_FOR_EACH (dp, node, &colo_dps) {
+    /* The events run without the registry mutex: see struct colo_dp. */
+    n_dps = colo_dps_ref_all(&dps);
+    ovs_mutex_unlock(&colo_dps_mutex);
+
+    for (size_t d = 0; d < n_dps; d++) {
+        struct colo_dp *dp = dps[d];
         uint16_t *zones;
         size_t n_zones;
 
-        colo_unixctl_put_dp(&s, dp);
+        colo_unixctl_put_dp(&s, dp, n_dps);
         n_zones = colo_unixctl_zones(dp, zone, &zones);
         for (size_t i = 0; i < n_zones; i++) {
             unsigned int n = event->run(dp->table, zones[i]);
@@ -326,8 +375,11 @@ colo_unixctl_event(struct unixctl_conn *conn, int argc, const char *argv[],
             }
         }
         free(zones);
+        colo_dp_unref(dp);
     }
-    colo_unixctl_finish(conn, &s);
+    free(dps);
+    unixctl_command_reply(conn, ds_cstr(&s));
+    ds_destroy(&s);
 }
 
 static const struct colo_event colo_checkpoint_event = {
@@ -342,6 +394,46 @@ static const struct colo_event colo_failover_event = {
 static const struct colo_event colo_flush_event = {
     colo_table_flush, "flushed", NULL,
 };
+
+/* Runs 'event' on zone 'zone' (or every zone, if -1) of the datapath named
+ * 'dp_name' and stores what its run() returned in '*n'.  Returns false if
+ * there is no such datapath. */
+static bool
+colo_dp_run_event(const char *dp_name, int zone,
+                  const struct colo_event *event, unsigned int *n)
+{
+    struct colo_dp *dp, *found = NULL;
+
+    ovs_mutex_lock(&colo_dps_mutex);
+    LIST_FOR_EACH (dp, node, &colo_dps) {
+        if (!strcmp(dp->name, dp_name)) {
+            found = colo_dp_ref(dp);
+            break;
+        }
+    }
+    ovs_mutex_unlock(&colo_dps_mutex);
+
+    *n = 0;
+    if (!found) {
+        return false;
+    }
+    /* Without the registry mutex: see struct colo_dp. */
+    *n = event->run(found->table, zone);
+    colo_dp_unref(found);
+    return true;
+}
+
+bool
+colo_dp_checkpoint(const char *dp_name, int zone, unsigned int *n_conns)
+{
+    return colo_dp_run_event(dp_name, zone, &colo_checkpoint_event, n_conns);
+}
+
+bool
+colo_dp_failover(const char *dp_name, int zone, unsigned int *n_conns)
+{
+    return colo_dp_run_event(dp_name, zone, &colo_failover_event, n_conns);
+}
 
 /* Expires the entries of every datapath, off the packet path. */
 static void *

@@ -26,6 +26,8 @@
  * ovs-appctl commands, which find the datapaths through a registry of their
  * own. */
 
+#include <stdbool.h>
+
 struct colo_config;
 struct colo_dp;
 struct dp_packet_batch;
@@ -44,5 +46,14 @@ void colo_dp_execute(struct colo_dp *, struct dp_packet_batch *,
 /* Sets the settings of the datapath named 'dp_name', now if it exists,
  * otherwise when it is created. */
 void colo_dp_set_config(const char *dp_name, const struct colo_config *);
+
+/* Run a COLO event on zone 'zone' (0 to 65535, or -1 for every zone) of the
+ * datapath named 'dp_name', from any thread, as the colo-rewrite/checkpoint
+ * and colo-rewrite/failover commands do: colo_dp_checkpoint() returns once
+ * no packet can still be rewritten with an old delta.  Each stores in
+ * '*n_conns' the number of connections it reset or that stay tracked, and
+ * returns false, doing nothing, if there is no such datapath. */
+bool colo_dp_checkpoint(const char *dp_name, int zone, unsigned int *n_conns);
+bool colo_dp_failover(const char *dp_name, int zone, unsigned int *n_conns);
 
 #endif /* colo-dpif-netdev.h */
