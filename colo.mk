@@ -20,6 +20,8 @@ lib_libopenvswitch_la_SOURCES += \
 	colo/datapath-ext/colo-dpif-netdev.h \
 	colo/datapath-ext/colo-proxy-frame.c \
 	colo/datapath-ext/colo-proxy-frame.h \
+	colo/datapath-ext/colo-qmp.c \
+	colo/datapath-ext/colo-qmp.h \
 	colo/datapath-ext/netdev-colo-proxy.c \
 	colo/datapath-ext/netdev-colo-proxy.h
 

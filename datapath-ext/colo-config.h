@@ -23,7 +23,11 @@
  * (documented in ovs-vswitchd.conf.db(5)) set the colo_config of the
  * bridge's datapath.  Bridges of one datapath type share one datapath;
  * where they disagree, the smallest value wins.  An invalid value is logged
- * with its key and ignored: the bridge's previous value stays in force. */
+ * with its key and ignored: the bridge's previous value stays in force.
+ *
+ * Keys colo-qmp-ZONE=TARGET give the QMP link of each zone (colo-qmp.h);
+ * where two bridges of a datapath disagree, the bridge whose name sorts
+ * first wins. */
 
 struct ovsrec_open_vswitch;
 

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "colo-odp.h"
+#include "colo-qmp.h"
 #include "colo-rewrite.h"
 #include "dp-packet.h"
 #include "netlink.h"
@@ -263,6 +264,30 @@ colo_dps_ref_all(struct colo_dp ***dps)
     return n;
 }
 
+/* Stores in '*zones' the union of the sorted, duplicate-free arrays 'a' and
+ * 'b', sorted, and returns its size.  Frees 'a' and 'b'. */
+static size_t
+colo_merge_zones(uint16_t *a, size_t n_a, uint16_t *b, size_t n_b,
+                 uint16_t **zones)
+{
+    size_t i = 0, j = 0, n = 0;
+
+    *zones = xmalloc((n_a + n_b) * sizeof **zones);
+    while (i < n_a || j < n_b) {
+        if (j >= n_b || (i < n_a && a[i] < b[j])) {
+            (*zones)[n++] = a[i++];
+        } else if (i >= n_a || b[j] < a[i]) {
+            (*zones)[n++] = b[j++];
+        } else {
+            (*zones)[n++] = a[i++];
+            j++;
+        }
+    }
+    free(a);
+    free(b);
+    return n;
+}
+
 static void
 colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                   void *aux OVS_UNUSED)
@@ -285,6 +310,14 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                       config.idle_timeout, config.linger);
 
         n_zones = colo_unixctl_zones(dp, zone, &zones);
+        if (zone < 0) {
+            /* Also the zones that have a QMP link but no packet yet. */
+            uint16_t *qmp_zones;
+            size_t n_qmp = colo_qmp_get_zones(dp->name, &qmp_zones);
+
+            n_zones = colo_merge_zones(zones, n_zones, qmp_zones, n_qmp,
+                                       &zones);
+        }
         for (size_t i = 0; i < n_zones; i++) {
             struct colo_zone_stats stats;
 
@@ -302,6 +335,7 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                 ds_put_format(&s, "  %s: %"PRIu64"\n", colo_stat_name(st),
                               stats.counters[st]);
             }
+            colo_qmp_format_zone(dp->name, zones[i], &s);
         }
         free(zones);
     }
