@@ -40,11 +40,13 @@ TESTSUITE_AT += \
 	colo/tests/colo-dpif.at \
 	colo/tests/colo-ops.at \
 	colo/tests/colo-proxy.at \
-	colo/tests/colo-scripts.at
+	colo/tests/colo-scripts.at \
+	colo/tests/colo-qmp.at
 
 EXTRA_DIST += \
 	colo/tests/colo-pkt.py \
-	colo/tests/colo-proxy-peer.py
+	colo/tests/colo-proxy-peer.py \
+	colo/tests/colo-qmp-server.py
 
 # The failover script, installed with the OVS programs.
 bin_SCRIPTS += colo/utilities/ovs-colo-failover
