@@ -47,17 +47,19 @@ colo_proxy_set_be32(uint8_t *p, uint32_t x)
 }
 
 /* Parses the frame header at the start of the 'n' bytes at 'p'.  With
- * 'vnet_hdr', the header has the vnet header length too. */
+ * 'vnet_hdr', the header has the vnet header length too; without, each
+ * frame starts with a vnet header of 'vnet_len' bytes (maybe 0). */
 enum colo_proxy_parse
 colo_proxy_parse_hdr(const uint8_t *p, size_t n, bool vnet_hdr,
-                     struct colo_proxy_hdr *hdr, const char **error)
+                     size_t vnet_len, struct colo_proxy_hdr *hdr,
+                     const char **error)
 {
     hdr->hdr_len = vnet_hdr ? 8 : 4;
     if (n < hdr->hdr_len) {
         return COLO_PROXY_SHORT;
     }
     hdr->len = colo_proxy_get_be32(p);
-    hdr->vnet_len = vnet_hdr ? colo_proxy_get_be32(p + 4) : 0;
+    hdr->vnet_len = vnet_hdr ? colo_proxy_get_be32(p + 4) : vnet_len;
 
     if (hdr->len > COLO_PROXY_MAX_LEN) {
         *error = "frame length above QEMU's limit of 69632 bytes";
@@ -73,22 +75,29 @@ colo_proxy_parse_hdr(const uint8_t *p, size_t n, bool vnet_hdr,
     return COLO_PROXY_BAD;
 }
 
-/* Writes into 'buf' the header for a frame of 'frame_len' bytes, followed
- * by a vnet header of COLO_PROXY_VNET_LEN bytes if 'vnet_hdr', and returns
- * the header's length (the vnet header itself is all zeros: no offload, and
- * is not written here). */
+/* Writes into 'buf' the header for a frame of 'frame_len' bytes that
+ * follows a vnet header of 'vnet_len' bytes, with the vnet header length
+ * if 'vnet_hdr', and returns the header's length.  (The vnet header itself
+ * is not written here.) */
 size_t
 colo_proxy_put_hdr(uint8_t buf[COLO_PROXY_HDR_MAX], bool vnet_hdr,
-                   size_t frame_len)
+                   size_t vnet_len, size_t frame_len)
 {
-    size_t vnet_len = vnet_hdr ? COLO_PROXY_VNET_LEN : 0;
-
     colo_proxy_set_be32(buf, frame_len + vnet_len);
     if (vnet_hdr) {
         colo_proxy_set_be32(buf + 4, vnet_len);
         return 8;
     }
     return 4;
+}
+
+/* Returns true if 'vnet_len' is the length of a virtio-net header (struct
+ * virtio_net_hdr, _mrg_rxbuf or _v1_hash: virtio 1.1, 5.1.6), or 0. */
+bool
+colo_proxy_vnet_len_is_valid(size_t vnet_len)
+{
+    return (vnet_len == 0 || vnet_len == 10 || vnet_len == 12
+            || vnet_len == COLO_PROXY_VNET_LEN_MAX);
 }
 
 /* virtio-net headers. */

@@ -30,7 +30,12 @@
  *     frame       length - vnet_len bytes
  *
  * Both ends must agree on vnet_hdr_support: nothing in the stream says
- * which framing it uses.  QEMU refuses a length above its NET_BUFSIZE
+ * which framing it uses.  Nor does the framing say whether the frames start
+ * with a virtio-net header: that comes from QEMU's netdev (12 bytes for
+ * virtio-net on a tap with vnet headers, 10 for legacy virtio without
+ * mergeable buffers, none for e1000 or a tap without vnet headers; see
+ * tests/colo-qemu-facts.md), also with vnet_hdr_support=off, where the
+ * header is there but not announced.  QEMU refuses a length above its NET_BUFSIZE
  * (4096 + 65536, net/net.h), and so do we.
  *
  * The virtio-net header (virtio 1.1 specification, 5.1.6) tells what
@@ -51,9 +56,13 @@ struct dp_packet;
 /* The largest vnet header we accept: virtio's is 10 to 20 bytes. */
 #define COLO_PROXY_MAX_VNET_LEN 64
 
-/* The vnet header we send: struct virtio_net_hdr_mrg_rxbuf, what QEMU's
- * virtio-net uses with mergeable receive buffers. */
+/* The usual vnet header: struct virtio_net_hdr_mrg_rxbuf, what QEMU's
+ * virtio-net uses on a tap with VIRTIO_F_VERSION_1 or mergeable receive
+ * buffers. */
 #define COLO_PROXY_VNET_LEN 12
+
+/* The longest vnet header virtio-net has: with the hash report feature. */
+#define COLO_PROXY_VNET_LEN_MAX 20
 
 /* The most bytes a frame header takes. */
 #define COLO_PROXY_HDR_MAX 8
@@ -73,11 +82,12 @@ enum colo_proxy_parse {
 };
 
 enum colo_proxy_parse colo_proxy_parse_hdr(const uint8_t *, size_t n,
-                                           bool vnet_hdr,
+                                           bool vnet_hdr, size_t vnet_len,
                                            struct colo_proxy_hdr *,
                                            const char **error);
 size_t colo_proxy_put_hdr(uint8_t buf[COLO_PROXY_HDR_MAX], bool vnet_hdr,
-                          size_t frame_len);
+                          size_t vnet_len, size_t frame_len);
+bool colo_proxy_vnet_len_is_valid(size_t vnet_len);
 
 /* What colo_proxy_vnet_finish() did. */
 enum colo_proxy_vnet_result {

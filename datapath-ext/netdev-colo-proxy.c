@@ -81,6 +81,7 @@ struct netdev_colo_proxy {
     char *remote OVS_GUARDED;           /* options:remote, or NULL. */
     bool passive OVS_GUARDED;           /* 'remote' is ptcp: or punix:. */
     bool vnet_hdr OVS_GUARDED;          /* options:vnet_hdr. */
+    size_t vnet_len OVS_GUARDED;        /* options:vnet_hdr_len. */
     size_t tx_backlog OVS_GUARDED;      /* options:tx_backlog. */
     struct eth_addr hwaddr OVS_GUARDED;
     int mtu OVS_GUARDED;
@@ -390,7 +391,7 @@ static void
 colo_proxy_queue(struct netdev_colo_proxy *dev, const struct dp_packet *packet)
     OVS_REQUIRES(dev->mutex)
 {
-    static const uint8_t zeros[COLO_PROXY_VNET_LEN];
+    static const uint8_t zeros[COLO_PROXY_VNET_LEN_MAX];
     size_t frame = dp_packet_size(packet);
     uint8_t hdr[COLO_PROXY_HDR_MAX];
     size_t hdr_len, wire;
@@ -401,9 +402,16 @@ colo_proxy_queue(struct netdev_colo_proxy *dev, const struct dp_packet *packet)
         return;
     }
 
-    hdr_len = colo_proxy_put_hdr(hdr, dev->vnet_hdr, frame);
-    wire = hdr_len + (dev->vnet_hdr ? COLO_PROXY_VNET_LEN : 0) + frame;
-    if (frame + COLO_PROXY_VNET_LEN > COLO_PROXY_MAX_LEN
+    if (frame < ETH_HEADER_LEN) {
+        /* QEMU's peers mistake it for garbage, or worse: virtio-net stops
+         * receiving for good after an empty frame. */
+        dev->stats.tx_errors++;
+        return;
+    }
+
+    hdr_len = colo_proxy_put_hdr(hdr, dev->vnet_hdr, dev->vnet_len, frame);
+    wire = hdr_len + dev->vnet_len + frame;
+    if (frame + dev->vnet_len > COLO_PROXY_MAX_LEN
         || dev->tx_len - dev->tx_ofs + wire > dev->tx_backlog) {
         dev->tx_dropped_backlog++;
         dev->stats.tx_dropped++;
@@ -413,10 +421,8 @@ colo_proxy_queue(struct netdev_colo_proxy *dev, const struct dp_packet *packet)
     colo_proxy_tx_reserve(dev, wire);
     memcpy(dev->tx_buf + dev->tx_len, hdr, hdr_len);
     dev->tx_len += hdr_len;
-    if (dev->vnet_hdr) {
-        memcpy(dev->tx_buf + dev->tx_len, zeros, sizeof zeros);
-        dev->tx_len += sizeof zeros;
-    }
+    memcpy(dev->tx_buf + dev->tx_len, zeros, dev->vnet_len);
+    dev->tx_len += dev->vnet_len;
     memcpy(dev->tx_buf + dev->tx_len, dp_packet_data(packet), frame);
     dev->tx_len += frame;
 
@@ -556,8 +562,8 @@ netdev_colo_proxy_rxq_recv(struct netdev_rxq *rxq,
         const char *error;
         int n;
 
-        switch (colo_proxy_parse_hdr(p, avail, dev->vnet_hdr, &hdr,
-                                     &error)) {
+        switch (colo_proxy_parse_hdr(p, avail, dev->vnet_hdr, dev->vnet_len,
+                                     &hdr, &error)) {
         case COLO_PROXY_OK:
             if (avail >= hdr.hdr_len + hdr.len) {
                 colo_proxy_rx_frame(dev, &hdr, p, batch);
@@ -622,7 +628,7 @@ netdev_colo_proxy_rxq_wait(struct netdev_rxq *rxq)
         enum colo_proxy_parse r;
 
         r = colo_proxy_parse_hdr(dev->rx_buf + dev->rx_ofs, avail,
-                                 dev->vnet_hdr, &hdr, &error);
+                                 dev->vnet_hdr, dev->vnet_len, &hdr, &error);
         if (dev->n_rx_segs || r == COLO_PROXY_BAD
             || (r == COLO_PROXY_OK && avail >= hdr.hdr_len + hdr.len)) {
             poll_immediate_wake();
@@ -786,6 +792,15 @@ netdev_colo_proxy_dealloc(struct netdev *netdev)
     free(netdev_colo_proxy_cast(netdev));
 }
 
+/* The length of the vnet header at the start of each frame if
+ * options:vnet_hdr_len does not say: QEMU's vnet_hdr_support=on is for
+ * virtio-net guests, whose frames carry one (12 bytes, from a tap). */
+static size_t
+colo_proxy_vnet_len_default(bool vnet_hdr)
+{
+    return vnet_hdr ? COLO_PROXY_VNET_LEN : 0;
+}
+
 static int
 netdev_colo_proxy_get_config(const struct netdev *netdev, struct smap *args)
 {
@@ -797,6 +812,9 @@ netdev_colo_proxy_get_config(const struct netdev *netdev, struct smap *args)
     }
     if (dev->vnet_hdr) {
         smap_add(args, "vnet_hdr", "true");
+    }
+    if (dev->vnet_len != colo_proxy_vnet_len_default(dev->vnet_hdr)) {
+        smap_add_format(args, "vnet_hdr_len", "%"PRIuSIZE, dev->vnet_len);
     }
     if (dev->tx_backlog != TX_BACKLOG_DEFAULT) {
         smap_add_format(args, "tx_backlog", "%"PRIuSIZE, dev->tx_backlog);
@@ -839,17 +857,20 @@ netdev_colo_proxy_set_config(struct netdev *netdev, const struct smap *args,
     const char *name = netdev_get_name(netdev);
     const char *remote = smap_get(args, "remote");
     const char *vnet = smap_get(args, "vnet_hdr");
+    const char *vnet_len_s = smap_get(args, "vnet_hdr_len");
     const char *backlog = smap_get(args, "tx_backlog");
     unsigned long long int tx_backlog = TX_BACKLOG_DEFAULT;
     struct smap_node *node;
     bool passive, vnet_hdr;
+    unsigned int vnet_len;
 
     SMAP_FOR_EACH (node, args) {
         if (strcmp(node->key, "remote") && strcmp(node->key, "vnet_hdr")
+            && strcmp(node->key, "vnet_hdr_len")
             && strcmp(node->key, "tx_backlog")) {
             *errp = xasprintf("%s: options:%s is not an option of "
                               "colo-proxy ports (remote, vnet_hdr, "
-                              "tx_backlog)", name, node->key);
+                              "vnet_hdr_len, tx_backlog)", name, node->key);
             return EINVAL;
         }
     }
@@ -880,6 +901,14 @@ netdev_colo_proxy_set_config(struct netdev *netdev, const struct smap *args,
                           "true or false)", name, vnet);
         return EINVAL;
     }
+    vnet_len = colo_proxy_vnet_len_default(vnet_hdr);
+    if (vnet_len_s && (!str_to_uint(vnet_len_s, 10, &vnet_len)
+                       || !colo_proxy_vnet_len_is_valid(vnet_len))) {
+        *errp = xasprintf("%s: options:vnet_hdr_len=%s is invalid (expected "
+                          "0, 10, 12 or 20: the virtio-net header length of "
+                          "QEMU's netdev)", name, vnet_len_s);
+        return EINVAL;
+    }
     if (backlog && (!str_to_ullong(backlog, 10, &tx_backlog)
                     || tx_backlog < TX_BACKLOG_MIN
                     || tx_backlog > TX_BACKLOG_MAX)) {
@@ -892,11 +921,12 @@ netdev_colo_proxy_set_config(struct netdev *netdev, const struct smap *args,
     ovs_mutex_lock(&dev->mutex);
     dev->tx_backlog = tx_backlog;
     if (!dev->remote || strcmp(dev->remote, remote)
-        || dev->vnet_hdr != vnet_hdr) {
+        || dev->vnet_hdr != vnet_hdr || dev->vnet_len != vnet_len) {
         colo_proxy_unconfigure(dev);
         dev->remote = xstrdup(remote);
         dev->passive = passive;
         dev->vnet_hdr = vnet_hdr;
+        dev->vnet_len = vnet_len;
         colo_proxy_set_error(dev, NULL);
         if (!passive) {
             long long int now = time_msec();
@@ -956,7 +986,8 @@ netdev_colo_proxy_set_mtu(struct netdev *netdev, int mtu)
     struct netdev_colo_proxy *dev = netdev_colo_proxy_cast(netdev);
 
     if (mtu < ETH_PAYLOAD_MIN
-        || mtu > COLO_PROXY_MAX_LEN - ETH_HEADER_LEN - COLO_PROXY_VNET_LEN) {
+        || mtu > (COLO_PROXY_MAX_LEN - ETH_HEADER_LEN
+                  - COLO_PROXY_VNET_LEN_MAX)) {
         return EINVAL;
     }
     ovs_mutex_lock(&dev->mutex);
@@ -1072,6 +1103,7 @@ netdev_colo_proxy_get_status(const struct netdev *netdev, struct smap *smap)
         smap_add(smap, "last_error", dev->last_error);
     }
     smap_add(smap, "vnet_hdr", dev->vnet_hdr ? "true" : "false");
+    smap_add_format(smap, "vnet_hdr_len", "%"PRIuSIZE, dev->vnet_len);
     ovs_mutex_unlock(&dev->mutex);
     return 0;
 }

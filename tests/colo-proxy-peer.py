@@ -20,12 +20,15 @@ proxy socket (QEMU net/filter-mirror.c writes it, net/net.c
 net_fill_rstate() reads it): a 4-byte big-endian length, then the frame;
 with --vnet-hdr a 4-byte big-endian length, a 4-byte big-endian vnet
 header length, then the vnet header and the frame, the first length
-counting both.
+counting both.  --vnet-len N gives the vnet header's length (default 12
+with --vnet-hdr, 0 without); without --vnet-hdr, a nonzero --vnet-len
+puts that many bytes of header before each frame unannounced, as QEMU
+does with vnet_hdr_support=off on a virtio-net guest's tap.
 
 Every command takes the socket as ADDR: unix:PATH or tcp:HOST:PORT to
 connect, punix:PATH or ptcp:PORT[:HOST] to listen for one connection.
 
-colo-proxy-peer.py send ADDR [--vnet-hdr] [--sizes N,N,...] [--frames HEX...]
+colo-proxy-peer.py send ADDR [--vnet-hdr] [--vnet-len N] [--sizes N,N,...] [--frames HEX...]
     Sends frames (--sizes: generated frames of those sizes, deterministic
     content) and prints each frame as hex, one a line.
 
@@ -44,9 +47,9 @@ colo-proxy-peer.py raw ADDR HEX
     Sends the bytes HEX as they are (for bad framing), then waits until
     the other end closes (at most --timeout seconds) and prints "closed".
 
-colo-proxy-peer.py recv ADDR --count N [--vnet-hdr]
-    Receives N frames and prints each as hex, one a line (with --vnet-hdr,
-    "VNET-HEX FRAME-HEX").
+colo-proxy-peer.py recv ADDR --count N [--vnet-hdr] [--vnet-len N]
+    Receives N frames and prints each as hex, one a line (with --vnet-hdr
+    or a nonzero --vnet-len, "VNET-HEX FRAME-HEX").
 
 colo-proxy-peer.py flood ADDR --count N --size N [--vnet-hdr]
     Sends N frames of SIZE bytes as fast as the socket takes them, then
@@ -115,12 +118,25 @@ def frame_of_size(size, seq):
     return head + body[:size - len(head)]
 
 
-def frame_bytes(frame, vnet):
-    """QEMU's framing of 'frame' with the vnet header 'vnet' (or None)."""
+def frame_bytes(frame, vnet, field=True):
+    """QEMU's framing of 'frame' with the vnet header 'vnet' (or None),
+    with its length in a field of the framing if 'field'
+    (vnet_hdr_support=on), otherwise unannounced."""
     if vnet is None:
         return struct.pack('!I', len(frame)) + frame
+    if not field:
+        return struct.pack('!I', len(vnet) + len(frame)) + vnet + frame
     return struct.pack('!II', len(vnet) + len(frame), len(vnet)) + vnet + \
         frame
+
+
+def plain_vnet(args):
+    """The vnet header of a frame that needs no offload, by the options:
+    --vnet-len bytes of zeros (default 12 with --vnet-hdr, else none)."""
+    n = args.vnet_len
+    if n is None:
+        n = 12 if args.vnet_hdr else 0
+    return bytes(n) if n or args.vnet_hdr else None
 
 
 def recv_exact(sock, n):
@@ -183,12 +199,12 @@ def payload_of(n):
 
 
 def cmd_send(sock, args):
-    vnet = vnet_hdr(0, 0, 0, 0, 0, 0) if args.vnet_hdr else None
+    vnet = plain_vnet(args)
     frames = [bytes.fromhex(h) for h in args.frames or []]
     for i, size in enumerate(args.sizes or []):
         frames.append(frame_of_size(size, i))
     for frame in frames:
-        sock.sendall(frame_bytes(frame, vnet))
+        sock.sendall(frame_bytes(frame, vnet, args.vnet_hdr))
         print(frame.hex())
 
 
@@ -236,12 +252,17 @@ def cmd_recv(sock, args):
             print('%s %s' % (data[:vlen].hex(), data[vlen:].hex()))
         else:
             length, = struct.unpack('!I', recv_exact(sock, 4))
-            print(recv_exact(sock, length).hex())
+            data = recv_exact(sock, length)
+            if args.vnet_len:
+                vlen = args.vnet_len
+                print('%s %s' % (data[:vlen].hex(), data[vlen:].hex()))
+            else:
+                print(data.hex())
 
 
 def cmd_flood(sock, args):
-    vnet = vnet_hdr(0, 0, 0, 0, 0, 0) if args.vnet_hdr else None
-    data = frame_bytes(frame_of_size(args.size, 0), vnet) * 64
+    vnet = plain_vnet(args)
+    data = frame_bytes(frame_of_size(args.size, 0), vnet, args.vnet_hdr) * 64
     start = time.monotonic()
     for _ in range(args.count // 64):
         sock.sendall(data)
@@ -260,6 +281,7 @@ def main():
     parser.add_argument('addr')
     parser.add_argument('hex', nargs='?')
     parser.add_argument('--vnet-hdr', action='store_true')
+    parser.add_argument('--vnet-len', type=int)
     parser.add_argument('--sizes',
                         type=lambda s: [int(x) for x in s.split(',')])
     parser.add_argument('--frames', nargs='*')
