@@ -25,11 +25,14 @@
 #include "colo-qmp.h"
 #include "colo-rewrite.h"
 #include "dp-packet.h"
+#include "dpif.h"
+#include "netdev.h"
 #include "netlink.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/list.h"
 #include "openvswitch/poll-loop.h"
 #include "openvswitch/shash.h"
+#include "sset.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/vlog.h"
 #include "ovs-thread.h"
@@ -288,15 +291,108 @@ colo_merge_zones(uint16_t *a, size_t n_a, uint16_t *b, size_t n_b,
     return n;
 }
 
+/* Appends to 's' the counters of 'name' that say it lost frames ("NAME
+ * tx_dropped=N ..."), or nothing if it lost none.  Counters a netdev does not
+ * keep (UINT64_MAX) count as 0. */
+static void
+colo_put_netdev_drops(struct ds *s, const char *name,
+                      const struct netdev_stats *st)
+{
+    const struct {
+        const char *name;
+        uint64_t value;
+    } counters[] = {
+        { "rx_dropped", st->rx_dropped },
+        { "rx_errors", st->rx_errors },
+        { "tx_dropped", st->tx_dropped },
+        { "tx_errors", st->tx_errors },
+    };
+    bool named = false;
+
+    for (size_t i = 0; i < ARRAY_SIZE(counters); i++) {
+        uint64_t value = counters[i].value;
+
+        if (value && value != UINT64_MAX) {
+            if (!named) {
+                ds_put_format(s, "%s%s", s->length ? ", " : "", name);
+                named = true;
+            }
+            ds_put_format(s, " %s=%"PRIu64, counters[i].name, value);
+        }
+    }
+}
+
+/* Stores in 'lines' (name to malloc()'d string) a "ports: ..." line for each
+ * userspace datapath: the ports that dropped frames or failed to send or
+ * receive them, with those counters, or "no drops".  The path into the SVM
+ * cannot lose a frame without the SVM and the PVM drifting apart, so the
+ * operator needs to see its drops where the zones are shown.
+ *
+ * Runs without 'colo_dps_mutex': opening a datapath takes locks that are
+ * held while colo_dp_create() takes that mutex. */
+static void
+colo_get_port_drops(struct shash *lines)
+{
+    const char *type;
+    struct sset types;
+
+    sset_init(&types);
+    dp_enumerate_types(&types);
+    SSET_FOR_EACH (type, &types) {
+        const char *name;
+        struct sset names;
+
+        if (strcmp(type, "netdev") && strcmp(type, "dummy")) {
+            continue;
+        }
+        sset_init(&names);
+        dp_enumerate_names(type, &names);
+        SSET_FOR_EACH (name, &names) {
+            struct ds drops = DS_EMPTY_INITIALIZER;
+            struct dpif_port_dump dump;
+            struct dpif_port port;
+            struct dpif *dpif;
+
+            if (dpif_open(name, type, &dpif)) {
+                continue;
+            }
+            DPIF_PORT_FOR_EACH (&port, &dump, dpif) {
+                struct netdev_stats stats;
+                struct netdev *netdev;
+
+                if (!netdev_open(port.name, port.type, &netdev)) {
+                    if (!netdev_get_stats(netdev, &stats)) {
+                        colo_put_netdev_drops(&drops, port.name, &stats);
+                    }
+                    netdev_close(netdev);
+                }
+            }
+            dpif_close(dpif);
+
+            free(shash_replace(lines, name,
+                               xasprintf("ports: %s", (drops.length
+                                                       ? ds_cstr(&drops)
+                                                       : "no drops"))));
+            ds_destroy(&drops);
+        }
+        sset_destroy(&names);
+    }
+    sset_destroy(&types);
+}
+
 static void
 colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
                   void *aux OVS_UNUSED)
 {
     struct ds s = DS_EMPTY_INITIALIZER;
+    struct shash port_drops;
     struct colo_dp *dp;
     int zone;
 
+    shash_init(&port_drops);
+    colo_get_port_drops(&port_drops);
     if (!colo_unixctl_start(conn, argc, argv, &zone)) {
+        shash_destroy_free_data(&port_drops);
         return;
     }
     LIST_FOR_EACH (dp, node, &colo_dps) {
@@ -308,6 +404,10 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
         ds_put_format(&s, "datapath %s: max-conns=%u idle-timeout=%u "
                       "linger=%u\n", dp->name, config.max_conns,
                       config.idle_timeout, config.linger);
+        if (shash_find(&port_drops, dp->name)) {
+            ds_put_format(&s, "%s\n",
+                          (char *) shash_find_data(&port_drops, dp->name));
+        }
 
         n_zones = colo_unixctl_zones(dp, zone, &zones);
         if (zone < 0) {
@@ -339,6 +439,7 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
         }
         free(zones);
     }
+    shash_destroy_free_data(&port_drops);
     colo_unixctl_finish(conn, &s);
 }
 
