@@ -26,8 +26,8 @@
  *     length      4 bytes, big-endian: the bytes that follow the header
  *     [vnet_len]  4 bytes, big-endian, only with vnet_hdr_support=on: how
  *                 many of those bytes are a virtio-net header
- *     [vnet hdr]  vnet_len bytes, only with vnet_hdr_support=on
- *     frame       length - vnet_len bytes
+ *     [vnet hdr]  the virtio-net header, if the netdev has one (below)
+ *     frame       the rest of the 'length' bytes
  *
  * Both ends must agree on vnet_hdr_support: nothing in the stream says
  * which framing it uses.  Nor does the framing say whether the frames start
@@ -35,8 +35,8 @@
  * virtio-net on a tap with vnet headers, 10 for legacy virtio without
  * mergeable buffers, none for e1000 or a tap without vnet headers; see
  * tests/colo-qemu-facts.md), also with vnet_hdr_support=off, where the
- * header is there but not announced.  QEMU refuses a length above its NET_BUFSIZE
- * (4096 + 65536, net/net.h), and so do we.
+ * header is there but not announced.  QEMU refuses a length above its
+ * NET_BUFSIZE (4096 + 65536, net/net.h), and so do we.
  *
  * The virtio-net header (virtio 1.1 specification, 5.1.6) tells what
  * offloads a frame still needs: a partial checksum to complete

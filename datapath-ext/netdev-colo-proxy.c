@@ -132,6 +132,7 @@ struct netdev_colo_proxy {
     uint64_t rx_gso_segments OVS_GUARDED;
     uint64_t tx_dropped_disconnected OVS_GUARDED;
     uint64_t tx_dropped_backlog OVS_GUARDED;
+    uint64_t tx_dropped_size OVS_GUARDED;   /* QEMU cannot take it. */
 };
 
 struct netdev_rxq_colo_proxy {
@@ -402,17 +403,18 @@ colo_proxy_queue(struct netdev_colo_proxy *dev, const struct dp_packet *packet)
         return;
     }
 
-    if (frame < ETH_HEADER_LEN) {
-        /* QEMU's peers mistake it for garbage, or worse: virtio-net stops
-         * receiving for good after an empty frame. */
-        dev->stats.tx_errors++;
+    if (frame < ETH_HEADER_LEN || frame + dev->vnet_len > COLO_PROXY_MAX_LEN) {
+        /* QEMU refuses a frame above its limit and stops reading the
+         * socket; a virtio-net guest stops receiving for good after an empty
+         * one. */
+        dev->tx_dropped_size++;
+        dev->stats.tx_dropped++;
         return;
     }
 
     hdr_len = colo_proxy_put_hdr(hdr, dev->vnet_hdr, dev->vnet_len, frame);
     wire = hdr_len + dev->vnet_len + frame;
-    if (frame + dev->vnet_len > COLO_PROXY_MAX_LEN
-        || dev->tx_len - dev->tx_ofs + wire > dev->tx_backlog) {
+    if (dev->tx_len - dev->tx_ofs + wire > dev->tx_backlog) {
         dev->tx_dropped_backlog++;
         dev->stats.tx_dropped++;
         return;
@@ -1064,6 +1066,7 @@ netdev_colo_proxy_get_custom_stats(const struct netdev *netdev,
         { "rx_gso_segments", dev->rx_gso_segments },
         { "tx_dropped_disconnected", dev->tx_dropped_disconnected },
         { "tx_dropped_backlog", dev->tx_dropped_backlog },
+        { "tx_dropped_size", dev->tx_dropped_size },
         { "tx_backlog_bytes", dev->tx_len - dev->tx_ofs },
     };
     ovs_mutex_unlock(&dev->mutex);
