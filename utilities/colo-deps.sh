@@ -84,6 +84,10 @@ COLO_BUILD_PACKAGES="gcc make autoconf automake libtool patch pkg-config
 # What the namespace tests and the demo need on top.
 COLO_SYSTEM_PACKAGES="iproute2 ethtool tcpdump iperf3 netcat-openbsd"
 
+# What the system tests with a real QEMU need on top (tests/colo-qemu.sh);
+# they also need a Debian kernel in /boot, and are skipped without one.
+COLO_QEMU_PACKAGES="qemu-system-x86 busybox-static cpio kmod"
+
 # colo_build
 #
 # Configures (once) and builds ovs-colo in the source folder.  The output
