@@ -74,6 +74,14 @@ EXTRA_DIST += \
 	colo/utilities/colo-topology.sh \
 	colo/utilities/colo-compare.py
 
+# A tiny real guest under QEMU (TCG) with QEMU's COLO network filters, the
+# peer of their sockets, and what was measured with them.
+EXTRA_DIST += \
+	colo/tests/colo-qemu.sh \
+	colo/tests/colo-qemu-probe.sh \
+	colo/tests/colo-qemu-peer.py \
+	colo/tests/colo-qemu-facts.md
+
 $(COLO_SYSTEM_TESTSUITE): package.m4 $(COLO_SYSTEM_TESTSUITE_AT) \
 		$(COMMON_MACROS_AT) tests/system-common-macros.at \
 		tests/system-userspace-macros.at
