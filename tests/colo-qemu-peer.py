@@ -46,6 +46,7 @@ Commands:
         ADDR --send (a filter-redirector's indev), and reads what comes
         back on --recv (a filter-mirror's outdev on the same netdev and
         queue): every frame sent must come back byte-exact and in order.
+        The same ADDR twice: one connection both ways.
         Frames that are not ours (the guest's, the host's) are counted and
         otherwise ignored.  Exit status 0 if all came back.
 
@@ -79,6 +80,10 @@ Commands:
     sha256 ADDR --bytes N      (the guest's TCP port 5000)
     generate ADDR --bytes N    (the guest's TCP port 5001)
         Talk to the guest's services; exit 0 if the answer is right.
+
+    sha256-server tcp-listen:HOST:PORT [--count N] [--ready FILE]
+        Serves as the guest's TCP port 5000 does, byte for byte: the
+        PVM's part when the guest is the SVM.
 """
 
 import argparse
@@ -351,8 +356,11 @@ def cmd_roundtrip(args):
               for i, size in enumerate(sizes)]
 
     # The receiving side first: QEMU's mirror drops what it cannot write.
+    # One address for both: one connection that carries both directions
+    # (a colo-proxy port of a switch that loops the frames back).
     rsock = open_socket(args.recv, deadline)
-    ssock = open_socket(args.send, deadline)
+    ssock = rsock if args.send == args.recv else open_socket(args.send,
+                                                              deadline)
     time.sleep(args.settle)
     reader = FrameReader(rsock, args.vnet_hdr)
 
@@ -431,7 +439,8 @@ def cmd_roundtrip(args):
     if args.linger:
         time.sleep(args.linger)
     ssock.close()
-    rsock.close()
+    if rsock is not ssock:
+        rsock.close()
 
     print("roundtrip: sent %d frames (sizes %d to %d), %d came back "
           "byte-exact and in order; vnet header length field: %s; "
@@ -786,6 +795,45 @@ def cmd_sha256(args):
     return 0 if got == want else 1
 
 
+def cmd_sha256_server(args):
+    """Serves --count connections one after the other as the guest's TCP
+    port 5000 does: reads until the client shuts down its sending side,
+    replies with the SHA-256 of what it read in hex and a newline, and
+    closes.  Creates --ready once it listens."""
+    kind, _, rest = args.addr.partition(":")
+    host, _, port = rest.rpartition(":")
+    if kind != "tcp-listen":
+        raise PeerError("sha256-server needs tcp-listen:HOST:PORT")
+    lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lsock.bind((host or "0.0.0.0", int(port)))
+    lsock.listen(8)
+    if args.ready:
+        open(args.ready, "w").close()
+    lsock.settimeout(args.timeout)
+    for _ in range(args.count):
+        try:
+            sock, peer = lsock.accept()
+        except socket.timeout:
+            raise PeerError("nobody connected within %g s" % args.timeout)
+        sock.settimeout(args.timeout)
+        h = hashlib.sha256()
+        n = 0
+        while True:
+            chunk = sock.recv(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+            n += len(chunk)
+        sock.sendall(h.hexdigest().encode() + b"\n")
+        sock.close()
+        print("sha256-server: conn %d read %d bytes %s"
+              % (peer[1], n, h.hexdigest()))
+        sys.stdout.flush()
+    lsock.close()
+    return 0
+
+
 def cmd_generate(args):
     deadline = time.monotonic() + args.timeout
     sock = open_socket(args.addr, deadline)
@@ -943,11 +991,18 @@ def main():
         sp.add_argument("--bytes", type=int, required=True)
         sp.add_argument("--timeout", type=float, default=60)
 
+    sp = sub.add_parser("sha256-server")
+    sp.add_argument("addr", help="tcp-listen:HOST:PORT")
+    sp.add_argument("--count", type=int, default=1)
+    sp.add_argument("--ready", help="file to create once listening")
+    sp.add_argument("--timeout", type=float, default=60)
+
     args = p.parse_args()
     handler = {"roundtrip": cmd_roundtrip, "arp": cmd_arp,
                "compare": cmd_compare, "dump": cmd_dump,
                "send": cmd_send, "qmp": cmd_qmp, "events": cmd_events,
-               "sha256": cmd_sha256, "generate": cmd_generate}[args.cmd]
+               "sha256": cmd_sha256, "generate": cmd_generate,
+               "sha256-server": cmd_sha256_server}[args.cmd]
     try:
         return handler(args)
     except PeerError as e:

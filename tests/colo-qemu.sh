@@ -626,6 +626,26 @@ colo_qemu_qmp () {
         --timeout 10 "${COLO_QEMU_DIR:-.}/$_colo_qemu_name.qmp" "$@"
 }
 
+# colo_qemu_chardev_port NAME LABEL
+#
+# Prints the TCP port of chardev LABEL of QEMU NAME, from query-chardev:
+# a chardev socket with port=0 listens on a port the kernel chose, and
+# QEMU's filename for it ("disconnected:tcp:127.0.0.1:PORT,server=on")
+# tells which.
+colo_qemu_chardev_port () {
+    colo_qemu_qmp "$1" query-chardev | ${PYTHON3:-python3} -c '
+import json, sys
+for c in json.load(sys.stdin):
+    if c["label"] == sys.argv[1]:
+        head = c["filename"].split(",")[0]
+        if ":tcp:" in head or head.startswith("tcp:"):
+            print(head.rsplit(":", 1)[1])
+            sys.exit(0)
+sys.stderr.write("colo_qemu_chardev_port: no TCP chardev %s\n"
+                 % sys.argv[1])
+sys.exit(1)' "$2"
+}
+
 # colo_qemu_stop NAME [SECONDS]
 #
 # Stops QEMU NAME: "quit" over QMP, then, if it still runs after SECONDS
