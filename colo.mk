@@ -65,7 +65,8 @@ colodoc_DATA = colo/Documentation/ovs-colo-operator-guide.rst
 # OVS's system-userspace macros.
 COLO_SYSTEM_TESTSUITE_AT = \
 	colo/tests/system-colo-testsuite.at \
-	colo/tests/system-colo.at
+	colo/tests/system-colo.at \
+	colo/tests/system-colo-qemu.at
 COLO_SYSTEM_TESTSUITE = $(srcdir)/colo/tests/system-colo-testsuite
 EXTRA_DIST += \
 	$(COLO_SYSTEM_TESTSUITE_AT) \
