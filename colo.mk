@@ -65,7 +65,8 @@ colodoc_DATA = colo/Documentation/ovs-colo-operator-guide.rst
 # OVS's system-userspace macros.
 COLO_SYSTEM_TESTSUITE_AT = \
 	colo/tests/system-colo-testsuite.at \
-	colo/tests/system-colo.at
+	colo/tests/system-colo.at \
+	colo/tests/system-colo-qemu.at
 COLO_SYSTEM_TESTSUITE = $(srcdir)/colo/tests/system-colo-testsuite
 EXTRA_DIST += \
 	$(COLO_SYSTEM_TESTSUITE_AT) \
@@ -73,6 +74,14 @@ EXTRA_DIST += \
 	colo/tests/colo-tcp.py \
 	colo/utilities/colo-topology.sh \
 	colo/utilities/colo-compare.py
+
+# A tiny real guest under QEMU (TCG) with QEMU's COLO network filters, the
+# peer of their sockets, and what was measured with them.
+EXTRA_DIST += \
+	colo/tests/colo-qemu.sh \
+	colo/tests/colo-qemu-probe.sh \
+	colo/tests/colo-qemu-peer.py \
+	colo/tests/colo-qemu-facts.md
 
 $(COLO_SYSTEM_TESTSUITE): package.m4 $(COLO_SYSTEM_TESTSUITE_AT) \
 		$(COMMON_MACROS_AT) tests/system-common-macros.at \

@@ -17,7 +17,7 @@
 
     colo-qmp-server.py serve --qmp QMP.SOCK --control CTL.SOCK --log LOG
                              [--status STATUS] [--mode MODE]
-    colo-qmp-server.py ctl CTL.SOCK COMMAND [ARG...]
+    colo-qmp-server.py ctl [--every S --until FILE] CTL.SOCK COMMAND [ARG...]
 
 "serve" listens for QMP clients on the unix socket QMP.SOCK.  Like QEMU 7.2
 it greets each client, refuses every command but qmp_capabilities until
@@ -34,7 +34,9 @@ each, what happened:
     disconnected
 
 "ctl" sends one COMMAND to the server's control socket CTL.SOCK, prints the
-reply and exits with 0 if the command succeeded, 1 if not.  Commands:
+reply and exits with 0 if the command succeeded, 1 if not.  With --every,
+it sends COMMAND every S seconds until FILE exists, then prints how many
+times it succeeded ("N OK") and exits with 0.  Commands:
 
     set status|mode|last-mode|reason VALUE
                         What later replies say.
@@ -370,6 +372,8 @@ def main():
     serve.add_argument("--mode", default="none")
     serve.add_argument("--pidfile")
     c = sub.add_parser("ctl")
+    c.add_argument("--every", type=float)
+    c.add_argument("--until")
     c.add_argument("socket")
     c.add_argument("words", nargs="+")
     args = parser.parse_args()
@@ -379,6 +383,20 @@ def main():
             with open(args.pidfile, "w") as f:
                 f.write("%d\n" % os.getpid())
         Server(args).run()
+        return 0
+    if args.every is not None:
+        if not args.until:
+            parser.error("--every needs --until")
+        n = 0
+        while not os.path.exists(args.until):
+            with open(os.devnull, "w") as null:
+                out, sys.stdout = sys.stdout, null
+                try:
+                    n += ctl(args.socket, args.words) == 0
+                finally:
+                    sys.stdout = out
+            time.sleep(args.every)
+        print("%d OK" % n)
         return 0
     return ctl(args.socket, args.words)
 

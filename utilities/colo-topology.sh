@@ -12,8 +12,12 @@
 #     cmp        eth0       (none)               PFX-cap      4
 #     cmp        eth1       (none)               PFX-cmp      5
 #
-# The PVM and the SVM have the same addresses, IPv4, IPv6 and MAC.  The
-# flows (colo_topo_flows) send:
+# The PVM and the SVM have the same addresses, IPv4, IPv6 and MAC.  With
+# COLO_TOPO_SVM_IFACE set to the name of an existing interface (the tap of
+# a QEMU guest with those addresses), the SVM is that guest instead of a
+# namespace: the interface becomes the SVM's bridge port, there is no
+# namespace svm, and colo_topo_cleanup takes it off the bridge but leaves
+# it.  The flows (colo_topo_flows) send:
 #
 #     the client's packets  to the PVM, and through
 #                           colo_rewrite(zone=Z,primary) to the SVM;
@@ -73,6 +77,8 @@ fi
 #   COLO_ZONE               the colo_rewrite zone: $COLO_ZONE if set, else 5
 #   COLO_CLIENT_IP, COLO_CLIENT_IP6, COLO_CLIENT_MAC
 #   COLO_VM_IP, COLO_VM_IP6, COLO_VM_MAC    (the PVM's and the SVM's)
+#
+# COLO_TOPO_SVM_IFACE, if set, is kept (see above).
 colo_topo_init () {
     if test -n "$1"; then
         COLO_TOPO_PREFIX=$1
@@ -113,6 +119,7 @@ colo_topo_ns () {
 colo_topo_port () {
     case $1 in
         client) echo "$COLO_TOPO_PREFIX-cli" ;;
+        svm) echo "${COLO_TOPO_SVM_IFACE:-$COLO_TOPO_PREFIX-svm}" ;;
         *) echo "$COLO_TOPO_PREFIX-$1" ;;
     esac
 }
@@ -183,6 +190,7 @@ colo_topo_create () {
     fi
 
     for _colo_role in client pvm svm cmp; do
+        test $_colo_role != svm || test -z "$COLO_TOPO_SVM_IFACE" || continue
         _colo_ns=$(colo_topo_ns $_colo_role)
         _colo_run "creating namespace $_colo_ns" \
             ip netns add "$_colo_ns" || return 1
@@ -199,6 +207,17 @@ colo_topo_create () {
         _colo_ns=$(colo_topo_ns $_colo_role)
         _colo_port=$(colo_topo_port $_colo_role)
         _colo_if=$(colo_topo_iface $_colo_role)
+        if test $_colo_role = svm && test -n "$COLO_TOPO_SVM_IFACE"; then
+            # The SVM's own interface, configured by its owner.
+            _colo_run "adding $_colo_port to $COLO_BR" \
+                ovs-vsctl --timeout=10 add-port "$COLO_BR" "$_colo_port" \
+                    -- set interface "$_colo_port" \
+                       ofport_request=$_colo_ofport \
+                       external_ids:colo-topology="$COLO_TOPO_PREFIX" \
+                || return 1
+            _colo_ofport=$((_colo_ofport + 1))
+            continue
+        fi
         _colo_run "creating veth $_colo_port" \
             ip link add "$_colo_port" type veth \
                 peer name $_colo_if netns "$_colo_ns" || return 1
@@ -566,6 +585,7 @@ colo_topo_cleanup () {
 
     # Veths (deleting one end deletes the other), then namespaces.
     for _colo_role in client pvm svm cap cmp; do
+        test $_colo_role != svm || test -z "$COLO_TOPO_SVM_IFACE" || continue
         _colo_port=$(colo_topo_port $_colo_role)
         if ip link show "$_colo_port" >/dev/null 2>&1; then
             ip link del "$_colo_port" 2>/dev/null || :
