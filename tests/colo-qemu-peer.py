@@ -775,7 +775,13 @@ def cmd_sha256(args):
     deadline = time.monotonic() + args.timeout
     sock = open_socket(args.addr, deadline)
     data = bytes((i * 31 + (i >> 10)) & 0xff for i in range(args.bytes))
-    sock.sendall(data)
+    # A stalled upload must end at the deadline, not hang in sendall().
+    sock.settimeout(max(0.1, deadline - time.monotonic()))
+    try:
+        sock.sendall(data)
+    except socket.timeout:
+        raise PeerError("upload of %d bytes not done within %g s"
+                        % (args.bytes, args.timeout))
     sock.shutdown(socket.SHUT_WR)
     reply = b""
     while time.monotonic() < deadline:

@@ -157,6 +157,16 @@ _colo_run () {
     return 1
 }
 
+# _colo_add_port PORT OFPORT
+#
+# Adds interface PORT to the bridge as OpenFlow port OFPORT, marked as ours.
+_colo_add_port () {
+    _colo_run "adding $1 to $COLO_BR" \
+        ovs-vsctl --timeout=10 add-port "$COLO_BR" "$1" \
+            -- set interface "$1" ofport_request=$2 \
+               external_ids:colo-topology="$COLO_TOPO_PREFIX"
+}
+
 # colo_topo_create
 #
 # Creates the namespaces and the veth pairs, configures the namespace ends
@@ -209,12 +219,7 @@ colo_topo_create () {
         _colo_if=$(colo_topo_iface $_colo_role)
         if test $_colo_role = svm && test -n "$COLO_TOPO_SVM_IFACE"; then
             # The SVM's own interface, configured by its owner.
-            _colo_run "adding $_colo_port to $COLO_BR" \
-                ovs-vsctl --timeout=10 add-port "$COLO_BR" "$_colo_port" \
-                    -- set interface "$_colo_port" \
-                       ofport_request=$_colo_ofport \
-                       external_ids:colo-topology="$COLO_TOPO_PREFIX" \
-                || return 1
+            _colo_add_port "$_colo_port" $_colo_ofport || return 1
             _colo_ofport=$((_colo_ofport + 1))
             continue
         fi
@@ -226,12 +231,7 @@ colo_topo_create () {
             >/dev/null 2>&1 || :
         _colo_run "bringing up $_colo_port" \
             ip link set "$_colo_port" up || return 1
-        _colo_run "adding $_colo_port to $COLO_BR" \
-            ovs-vsctl --timeout=10 add-port "$COLO_BR" "$_colo_port" \
-                -- set interface "$_colo_port" \
-                   ofport_request=$_colo_ofport \
-                   external_ids:colo-topology="$COLO_TOPO_PREFIX" \
-            || return 1
+        _colo_add_port "$_colo_port" $_colo_ofport || return 1
         _colo_ofport=$((_colo_ofport + 1))
 
         case $_colo_role in
