@@ -267,28 +267,16 @@ colo_dps_ref_all(struct colo_dp ***dps)
     return n;
 }
 
-/* Stores in '*zones' the union of the sorted, duplicate-free arrays 'a' and
- * 'b', sorted, and returns its size.  Frees 'a' and 'b'. */
+/* Appends the 'n_b' zones in 'b' to the 'n_a' in '*a', which may be
+ * reallocated, and returns how many zones '*a' holds, sorted, without
+ * duplicates.  Frees 'b'. */
 static size_t
-colo_merge_zones(uint16_t *a, size_t n_a, uint16_t *b, size_t n_b,
-                 uint16_t **zones)
+colo_merge_zones(uint16_t **a, size_t n_a, uint16_t *b, size_t n_b)
 {
-    size_t i = 0, j = 0, n = 0;
-
-    *zones = xmalloc((n_a + n_b) * sizeof **zones);
-    while (i < n_a || j < n_b) {
-        if (j >= n_b || (i < n_a && a[i] < b[j])) {
-            (*zones)[n++] = a[i++];
-        } else if (i >= n_a || b[j] < a[i]) {
-            (*zones)[n++] = b[j++];
-        } else {
-            (*zones)[n++] = a[i++];
-            j++;
-        }
-    }
-    free(a);
+    *a = xrealloc(*a, MAX(n_a + n_b, 1) * sizeof **a);
+    memcpy(*a + n_a, b, n_b * sizeof *b);
     free(b);
-    return n;
+    return colo_zones_sort_unique(*a, n_a + n_b);
 }
 
 /* Appends to 's' the counters of 'name' that say it lost frames ("NAME
@@ -415,8 +403,7 @@ colo_unixctl_show(struct unixctl_conn *conn, int argc, const char *argv[],
             uint16_t *qmp_zones;
             size_t n_qmp = colo_qmp_get_zones(dp->name, &qmp_zones);
 
-            n_zones = colo_merge_zones(zones, n_zones, qmp_zones, n_qmp,
-                                       &zones);
+            n_zones = colo_merge_zones(&zones, n_zones, qmp_zones, n_qmp);
         }
         for (size_t i = 0; i < n_zones; i++) {
             struct colo_zone_stats stats;

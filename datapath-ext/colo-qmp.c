@@ -911,15 +911,6 @@ colo_qmp_check_target(const char *target)
             : NULL);
 }
 
-static int
-qmp_compare_zones(const void *a_, const void *b_)
-{
-    const uint16_t *a = a_;
-    const uint16_t *b = b_;
-
-    return *a < *b ? -1 : *a > *b;
-}
-
 size_t
 colo_qmp_get_zones(const char *dp_name, uint16_t **zones)
 {
@@ -935,7 +926,6 @@ colo_qmp_get_zones(const char *dp_name, uint16_t **zones)
     }
     ovs_mutex_unlock(&qmp_mutex);
 
-    qsort(*zones, n, sizeof **zones, qmp_compare_zones);
     return n;
 }
 

@@ -68,8 +68,8 @@ void colo_qmp_set_targets(const struct colo_qmp_target *targets, size_t n);
  * otherwise a malloc()'d explanation of what is wrong. */
 char *colo_qmp_check_target(const char *target);
 
-/* Stores in '*zones' a sorted, malloc()'d array of the zones of datapath
- * 'dp_name' that have a QMP link and returns their number. */
+/* Stores in '*zones' a malloc()'d array of the zones of datapath 'dp_name'
+ * that have a QMP link, in no particular order, and returns their number. */
 size_t colo_qmp_get_zones(const char *dp_name, uint16_t **zones);
 
 /* Appends the "  qmp..." lines of colo-rewrite/show for 'zone' of datapath

@@ -1278,11 +1278,24 @@ colo_table_get_zones(const struct colo_table *table, uint16_t **zonesp)
         }
         zones[n++] = zone->id;
     }
+    *zonesp = zones;
+    return colo_zones_sort_unique(zones, n);
+}
+
+size_t
+colo_zones_sort_unique(uint16_t *zones, size_t n)
+{
+    size_t n_unique = 0;
+
     if (n) {
         qsort(zones, n, sizeof *zones, colo_compare_zones);
     }
-    *zonesp = zones;
-    return n;
+    for (size_t i = 0; i < n; i++) {
+        if (!n_unique || zones[i] != zones[n_unique - 1]) {
+            zones[n_unique++] = zones[i];
+        }
+    }
+    return n_unique;
 }
 
 static void

@@ -185,6 +185,10 @@ bool colo_table_get_zone_stats(const struct colo_table *, uint16_t zone,
  * seen and returns their number. */
 size_t colo_table_get_zones(const struct colo_table *, uint16_t **zones);
 
+/* Sorts the 'n' zones in 'zones', drops duplicates and returns how many
+ * are left. */
+size_t colo_zones_sort_unique(uint16_t *zones, size_t n);
+
 /* Appends one line per connection of 'zone' (or of every zone, if 'zone' is
  * negative) to 'ds', in a stable format:
  *
