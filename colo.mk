@@ -66,12 +66,14 @@ colodoc_DATA = colo/Documentation/ovs-colo-operator-guide.rst
 COLO_SYSTEM_TESTSUITE_AT = \
 	colo/tests/system-colo-testsuite.at \
 	colo/tests/system-colo.at \
+	colo/tests/system-colo-tap.at \
 	colo/tests/system-colo-qemu.at
 COLO_SYSTEM_TESTSUITE = $(srcdir)/colo/tests/system-colo-testsuite
 EXTRA_DIST += \
 	$(COLO_SYSTEM_TESTSUITE_AT) \
 	$(COLO_SYSTEM_TESTSUITE) \
 	colo/tests/colo-tcp.py \
+	colo/tests/colo-tap-reader.py \
 	colo/utilities/colo-topology.sh \
 	colo/utilities/colo-compare.py
 

@@ -51,9 +51,10 @@ colo-proxy-peer.py recv ADDR --count N [--vnet-hdr] [--vnet-len N]
     Receives N frames and prints each as hex, one a line (with --vnet-hdr
     or a nonzero --vnet-len, "VNET-HEX FRAME-HEX").
 
-colo-proxy-peer.py flood ADDR --count N --size N [--vnet-hdr]
-    Sends N frames of SIZE bytes as fast as the socket takes them, then
-    prints the rate.
+colo-proxy-peer.py flood ADDR --count N --size N [--vnet-hdr] [--rate FPS]
+    Sends N frames of SIZE bytes as fast as the socket takes them (with
+    --rate, FPS frames a second, a write every millisecond), then prints
+    the rate.
 
 All commands take --timeout S (default 10): the whole run may take that
 long; exit status 1 if it does not finish, 0 otherwise.
@@ -262,12 +263,21 @@ def cmd_recv(sock, args):
 
 def cmd_flood(sock, args):
     vnet = plain_vnet(args)
-    data = frame_bytes(frame_of_size(args.size, 0), vnet, args.vnet_hdr) * 64
+    # Unpaced, 64 frames a write; paced, a write every millisecond, each
+    # sent when the schedule says so (at once when behind).
+    batch = 64 if not args.rate else max(1, args.rate // 1000)
+    one = frame_bytes(frame_of_size(args.size, 0), vnet, args.vnet_hdr)
     start = time.monotonic()
-    for _ in range(args.count // 64):
-        sock.sendall(data)
+    n = 0
+    while n < args.count:
+        if args.rate:
+            delay = start + n / args.rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        k = min(batch, args.count - n)
+        sock.sendall(one * k)
+        n += k
     secs = time.monotonic() - start
-    n = args.count // 64 * 64
     print('sent %d frames of %d bytes in %.3f s: %.0f frames/s, %.2f Gbit/s'
           % (n, args.size, secs, n / secs, n * args.size * 8 / secs / 1e9))
 
@@ -287,6 +297,7 @@ def main():
     parser.add_argument('--frames', nargs='*')
     parser.add_argument('--count', type=int, default=1)
     parser.add_argument('--size', type=int, default=60)
+    parser.add_argument('--rate', type=int, default=0)
     parser.add_argument('--mss', type=int, default=1448)
     parser.add_argument('--payload', type=int, default=4000)
     parser.add_argument('--ipv6', action='store_true')
