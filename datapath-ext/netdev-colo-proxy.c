@@ -173,6 +173,31 @@ colo_proxy_set_error(struct netdev_colo_proxy *dev, const char *error)
  * configuration changed).  Whatever was half received or not yet sent goes:
  * the next connection starts at a frame boundary in each direction, and
  * every frame not sent whole is counted as dropped. */
+/* Empties 'dev''s receive buffer, counting in rx_dropped every frame begun
+ * there: those whole in it (when the disconnection did not come from the
+ * stream, which is read only once they are taken) and the one half read,
+ * which the peer will not finish on another connection. */
+static void
+colo_proxy_drop_unread(struct netdev_colo_proxy *dev)
+    OVS_REQUIRES(dev->mutex)
+{
+    while (dev->rx_ofs < dev->rx_len) {
+        const uint8_t *p = dev->rx_buf + dev->rx_ofs;
+        size_t avail = dev->rx_len - dev->rx_ofs;
+        struct colo_proxy_hdr hdr;
+        const char *error;
+
+        dev->stats.rx_dropped++;
+        if (colo_proxy_parse_hdr(p, avail, dev->vnet_hdr, dev->vnet_len,
+                                 &hdr, &error) != COLO_PROXY_OK
+            || avail < hdr.hdr_len + hdr.len) {
+            break;
+        }
+        dev->rx_ofs += hdr.hdr_len + hdr.len;
+    }
+    dev->rx_ofs = dev->rx_len = 0;
+}
+
 static void
 colo_proxy_disconnect(struct netdev_colo_proxy *dev, const char *reason)
     OVS_REQUIRES(dev->mutex)
@@ -198,7 +223,7 @@ colo_proxy_disconnect(struct netdev_colo_proxy *dev, const char *reason)
         netdev_change_seq_changed(&dev->up);
     }
 
-    dev->rx_ofs = dev->rx_len = 0;
+    colo_proxy_drop_unread(dev);
     for (size_t i = dev->rx_seg_ofs; i < dev->n_rx_segs; i++) {
         dp_packet_delete(dev->rx_segs[i]);
         dev->stats.rx_dropped++;
@@ -583,6 +608,8 @@ netdev_colo_proxy_rxq_recv(struct netdev_rxq *rxq,
                       "connection", colo_proxy_name(dev),
                       stream_get_name(dev->stream),
                       (uint32_t) hdr.len, (uint32_t) hdr.vnet_len, error);
+            /* Counted as an error: no frame to drop, here or after. */
+            dev->rx_ofs = dev->rx_len;
             colo_proxy_disconnect(dev, error);
             continue;
 

@@ -43,9 +43,10 @@ colo-proxy-peer.py send-csum ADDR
     (VIRTIO_NET_HDR_F_NEEDS_CSUM), and prints it as hex with the checksum
     completed.
 
-colo-proxy-peer.py raw ADDR HEX
+colo-proxy-peer.py raw ADDR HEX [--no-wait]
     Sends the bytes HEX as they are (for bad framing), then waits until
-    the other end closes (at most --timeout seconds) and prints "closed".
+    the other end closes (at most --timeout seconds) and prints "closed";
+    with --no-wait, closes at once and prints "sent".
 
 colo-proxy-peer.py recv ADDR --count N [--vnet-hdr] [--vnet-len N]
     Receives N frames and prints each as hex, one a line (with --vnet-hdr
@@ -237,6 +238,9 @@ def cmd_send_csum(sock, args):
 
 def cmd_raw(sock, args):
     sock.sendall(bytes.fromhex(args.hex))
+    if args.no_wait:
+        print('sent')
+        return
     try:
         while sock.recv(65536):
             pass
@@ -298,6 +302,7 @@ def main():
     parser.add_argument('--count', type=int, default=1)
     parser.add_argument('--size', type=int, default=60)
     parser.add_argument('--rate', type=int, default=0)
+    parser.add_argument('--no-wait', action='store_true')
     parser.add_argument('--mss', type=int, default=1448)
     parser.add_argument('--payload', type=int, default=4000)
     parser.add_argument('--ipv6', action='store_true')
