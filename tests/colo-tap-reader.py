@@ -19,6 +19,7 @@ Uses only the Python standard library; needs root.
 
 colo-tap-reader.py NAME [--ready FILE] [--go FILE] [--hold FILE]
                    [--pause-ms P] [--every-ms T] [--idle S] [--timeout S]
+                   [--print-rate]
 
 Creates tap device NAME (it goes away when the program exits), touches
 --ready FILE, then, once --go FILE exists, reads frames off the tap until,
@@ -27,13 +28,14 @@ after the first, none has come for --idle seconds (default 1), and prints
     received N frames, B bytes, P pauses
 
 counting only frames of EtherType 0x88b5 (those colo-proxy-peer.py makes),
-since the host's own stack may send others.  With --pause-ms, it stops
-reading for P ms after every --every-ms T ms of reading, as QEMU stops
-reading the tap while the SVM is stopped for a checkpoint; frames the tap
-cannot queue meanwhile are dropped by the kernel and counted in the tap's
-tx_dropped.  With --hold, it then keeps the tap until --hold FILE exists,
-so that its counters can still be read.  Exit status 1 if --timeout
-(default 60) seconds pass first.
+since the host's own stack may send others; --print-rate adds the rate
+from the first of them to the last, pauses included.  With --pause-ms, it
+stops reading for P ms after every --every-ms T ms of reading, as QEMU
+stops reading the tap while the SVM is stopped for a checkpoint; frames
+the tap cannot queue meanwhile are dropped by the kernel and counted in
+the tap's tx_dropped.  With --hold, it then keeps the tap until --hold
+FILE exists, so that its counters can still be read.  Exit status 1 if
+--timeout (default 60) seconds pass first.
 """
 
 import argparse
@@ -72,6 +74,7 @@ def main():
     parser.add_argument('--ready')
     parser.add_argument('--go')
     parser.add_argument('--hold')
+    parser.add_argument('--print-rate', action='store_true')
     parser.add_argument('--pause-ms', type=float, default=0)
     parser.add_argument('--every-ms', type=float, default=100)
     parser.add_argument('--idle', type=float, default=1)
@@ -87,6 +90,7 @@ def main():
         return 1
 
     frames = nbytes = pauses = 0
+    first = latest = None
     poller = select.poll()
     poller.register(fd, select.POLLIN)
     last = time.monotonic()
@@ -112,9 +116,15 @@ def main():
             continue
         last = now
         if frame[12:14] == ETHERTYPE:
+            if not frames:
+                first = now
+            latest = now
             frames += 1
             nbytes += len(frame)
-    print('received %d frames, %d bytes, %d pauses' % (frames, nbytes, pauses))
+    line = 'received %d frames, %d bytes, %d pauses' % (frames, nbytes, pauses)
+    if args.print_rate and frames > 1 and latest > first:
+        line += ', %.0f frames/s' % ((frames - 1) / (latest - first))
+    print(line)
     sys.stdout.flush()
     if args.hold and not wait_for(args.hold, deadline):
         return 1
