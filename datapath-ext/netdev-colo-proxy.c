@@ -169,14 +169,11 @@ colo_proxy_set_error(struct netdev_colo_proxy *dev, const char *error)
     dev->last_error = error ? xstrdup(error) : NULL;
 }
 
-/* Ends the connection, if any, because of 'reason' (NULL: the
- * configuration changed).  Whatever was half received or not yet sent goes:
- * the next connection starts at a frame boundary in each direction, and
- * every frame not sent whole is counted as dropped. */
 /* Empties 'dev''s receive buffer, counting in rx_dropped every frame begun
  * there: those whole in it (when the disconnection did not come from the
  * stream, which is read only once they are taken) and the one half read,
- * which the peer will not finish on another connection. */
+ * which the peer will not finish on another connection.  Bytes from a bad
+ * frame header on are no frame: rx_errors counted them. */
 static void
 colo_proxy_drop_unread(struct netdev_colo_proxy *dev)
     OVS_REQUIRES(dev->mutex)
@@ -186,11 +183,15 @@ colo_proxy_drop_unread(struct netdev_colo_proxy *dev)
         size_t avail = dev->rx_len - dev->rx_ofs;
         struct colo_proxy_hdr hdr;
         const char *error;
+        enum colo_proxy_parse parse;
 
+        parse = colo_proxy_parse_hdr(p, avail, dev->vnet_hdr, dev->vnet_len,
+                                     &hdr, &error);
+        if (parse == COLO_PROXY_BAD) {
+            break;
+        }
         dev->stats.rx_dropped++;
-        if (colo_proxy_parse_hdr(p, avail, dev->vnet_hdr, dev->vnet_len,
-                                 &hdr, &error) != COLO_PROXY_OK
-            || avail < hdr.hdr_len + hdr.len) {
+        if (parse != COLO_PROXY_OK || avail < hdr.hdr_len + hdr.len) {
             break;
         }
         dev->rx_ofs += hdr.hdr_len + hdr.len;
@@ -198,6 +199,10 @@ colo_proxy_drop_unread(struct netdev_colo_proxy *dev)
     dev->rx_ofs = dev->rx_len = 0;
 }
 
+/* Ends the connection, if any, because of 'reason' (NULL: the
+ * configuration changed).  Whatever was half received or not yet sent goes:
+ * the next connection starts at a frame boundary in each direction, and
+ * every frame not sent whole is counted as dropped. */
 static void
 colo_proxy_disconnect(struct netdev_colo_proxy *dev, const char *reason)
     OVS_REQUIRES(dev->mutex)
@@ -608,8 +613,6 @@ netdev_colo_proxy_rxq_recv(struct netdev_rxq *rxq,
                       "connection", colo_proxy_name(dev),
                       stream_get_name(dev->stream),
                       (uint32_t) hdr.len, (uint32_t) hdr.vnet_len, error);
-            /* Counted as an error: no frame to drop, here or after. */
-            dev->rx_ofs = dev->rx_len;
             colo_proxy_disconnect(dev, error);
             continue;
 
