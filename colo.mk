@@ -7,7 +7,20 @@ AM_CPPFLAGS += \
 	-I $(top_srcdir)/colo/ofproto \
 	-I $(top_srcdir)/colo/datapath-ext
 
+# The release of the Open vSwitch tree being built, as one number, for the
+# few places where upstream's interfaces differ (lib/colo-compat.h).
+COLO_VERSION_H = colo/lib/colo-ovs-version.h
+BUILT_SOURCES += $(COLO_VERSION_H)
+CLEANFILES += $(COLO_VERSION_H)
+$(COLO_VERSION_H): config.status
+	$(AM_V_GEN)echo '$(PACKAGE_VERSION)' | $(AWK) -F. \
+	    '{ printf "/* Generated from PACKAGE_VERSION, $(PACKAGE_VERSION). */\n"; \
+	       printf "#define COLO_OVS_VERSION %d\n", \
+	              $$1 * 10000 + $$2 * 100 + $$3 }' > $@.tmp
+	$(AM_V_at)mv $@.tmp $@
+
 lib_libopenvswitch_la_SOURCES += \
+	colo/lib/colo-compat.h \
 	colo/lib/colo-odp.c \
 	colo/lib/colo-odp.h \
 	colo/lib/colo-rewrite.c \

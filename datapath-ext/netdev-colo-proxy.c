@@ -517,7 +517,8 @@ static void
 colo_proxy_rx_segs(struct netdev_colo_proxy *dev, struct dp_packet_batch *b)
     OVS_REQUIRES(dev->mutex)
 {
-    while (dev->rx_seg_ofs < dev->n_rx_segs && !dp_packet_batch_is_full(b)) {
+    while (dev->rx_seg_ofs < dev->n_rx_segs
+           && dp_packet_batch_size(b) < NETDEV_MAX_BURST) {
         struct dp_packet *seg = dev->rx_segs[dev->rx_seg_ofs++];
 
         dev->stats.rx_packets++;
@@ -586,7 +587,7 @@ netdev_colo_proxy_rxq_recv(struct netdev_rxq *rxq,
     dp_packet_batch_init(batch);
     ovs_mutex_lock(&dev->mutex);
     colo_proxy_rx_segs(dev, batch);
-    while (dev->connected && !dp_packet_batch_is_full(batch)
+    while (dev->connected && dp_packet_batch_size(batch) < NETDEV_MAX_BURST
            && !dev->n_rx_segs) {
         const uint8_t *p = dev->rx_buf + dev->rx_ofs;
         size_t avail = dev->rx_len - dev->rx_ofs;

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cmap.h"
+#include "colo-compat.h"
 #include "coverage.h"
 #include "csum.h"
 #include "dp-packet.h"
@@ -980,7 +981,7 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
                      || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
         colo_conn_track_close(zone, conn, &p, dir, flags, deltas >> 32);
     }
-    colo_rewrite(&p, dir, flags, deltas, !dp_packet_hwol_l4_is_tcp(packet));
+    colo_rewrite(&p, dir, flags, deltas, !colo_tcp_csum_deferred(packet));
     colo_zone_count(zone, COLO_STAT_REWRITTEN);
     return COLO_RESULT_REWRITTEN;
 }

@@ -36,6 +36,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "colo-compat.h"
 #include "csum.h"
 #include "dp-packet.h"
 #include "flow.h"
@@ -67,7 +68,7 @@ make_packet(unsigned int idx, enum colo_direction dir, uint16_t tcp_flags,
     flow.tp_src = dir == COLO_PRIMARY ? peer_port : vm_port;
     flow.tp_dst = dir == COLO_PRIMARY ? vm_port : peer_port;
     flow.tcp_flags = htons(tcp_flags);
-    flow_compose(p, &flow, NULL, len);
+    colo_flow_compose(p, &flow, NULL, len);
 
     struct tcp_header *tcp = dp_packet_l4(p);
     put_16aligned_be32(&tcp->tcp_seq, htonl(seq));

@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "colo-compat.h"
 #include "command-line.h"
 #include "csum.h"
 #include "dp-packet.h"
@@ -766,7 +767,7 @@ xmit(struct ctx *t, const struct seg *sent, const struct seg *expected,
     set16(frame_data(&f), csum_ofs,
           get16(frame_data(&f), csum_ofs) + t->csum_error);
     if (t->offload) {
-        dp_packet_hwol_set_csum_tcp(f.p);
+        colo_tcp_csum_set_offloaded(f.p);
     }
     csum_field = get16(frame_data(&f), csum_ofs);
     verify = tcp_verify(frame_data(&f), &f);
