@@ -1,6 +1,6 @@
 # ovs-colo's automake fragment, included by OVS's top-level Makefile.am
-# (patches/0001).  The project's folders appear in the prepared OVS tree
-# under colo/, as links to the project's source.
+# (patches/build-*.patch).  The project's folders appear in the prepared OVS
+# tree under colo/, as links to the project's source.
 
 AM_CPPFLAGS += \
 	-I $(top_srcdir)/colo/lib \
