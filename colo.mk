@@ -51,6 +51,7 @@ TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
 	colo/tests/colo-ofp.at \
 	colo/tests/colo-dpif.at \
+	colo/tests/colo-xlate.at \
 	colo/tests/colo-ops.at \
 	colo/tests/colo-proxy.at \
 	colo/tests/colo-scripts.at \
