@@ -56,13 +56,16 @@ TESTSUITE_AT += \
 	colo/tests/colo-proxy.at \
 	colo/tests/colo-scripts.at \
 	colo/tests/colo-qmp.at \
-	colo/tests/colo-python.at
+	colo/tests/colo-python.at \
+	colo/tests/colo-osken.at
 
 EXTRA_DIST += \
 	colo/tests/colo-pkt.py \
 	colo/tests/colo-proxy-peer.py \
 	colo/tests/colo-qmp-server.py \
-	colo/tests/test_colo_flow.py
+	colo/tests/test_colo_flow.py \
+	colo/tests/colo-osken-app.py \
+	colo/utilities/ovs_colo_osken.py
 
 # The failover script, installed with the OVS programs.
 bin_SCRIPTS += colo/utilities/ovs-colo-failover

@@ -80,7 +80,7 @@ colo_need_packages() {
 # What building and running the OVS testsuite needs.
 COLO_BUILD_PACKAGES="gcc make autoconf automake libtool patch pkg-config
     python3 libssl-dev libcap-ng-dev openssl procps openvswitch-source
-    python3-pytest python3-netaddr python3-pyparsing"
+    python3-pytest python3-netaddr python3-pyparsing python3-os-ken"
 
 # What the namespace tests and the demo need on top.
 COLO_SYSTEM_PACKAGES="iproute2 ethtool tcpdump iperf3 netcat-openbsd"
