@@ -38,8 +38,8 @@
  * NIC or by OVS's own fallback), so that the rewrite must leave the checksum
  * field alone; false if the rewrite must update it.
  *
- * Each release decides that as its own packet_set_tcp_port() does, and this
- * marks 'packet' the same way:
+ * Each release up to 3.5 decides that as its own packet_set_tcp_port() does,
+ * and this marks 'packet' the same way:
  *
  *   - 3.1: only a packet marked for TCP checksum offload defers it.
  *
@@ -47,17 +47,16 @@
  *     marked for offload; its "good" mark must go, or a port without
  *     offload sends the stale checksum unchanged.
  *
- *   - 3.6 and later: a valid checksum (good, or partial) becomes partial, to
- *     be completed on output. */
+ *   - 3.6 and later: only a partial checksum (one to be completed on
+ *     output) defers it.  packet_set_tcp_port() also makes a good checksum
+ *     partial there, which costs a full checksum on output to a port
+ *     without offload; an incremental update keeps a good checksum good
+ *     for the price of a few additions, so a good one is updated here. */
 static inline bool
 colo_tcp_csum_deferred(struct dp_packet *packet)
 {
 #if COLO_OVS_AT_LEAST(3, 6)
-    if (dp_packet_l4_checksum_valid(packet)) {
-        dp_packet_l4_checksum_set_partial(packet);
-        return true;
-    }
-    return false;
+    return dp_packet_l4_checksum_partial(packet);
 #elif COLO_OVS_AT_LEAST(3, 3)
     if (dp_packet_hwol_l4_is_tcp(packet)) {
         dp_packet_ol_reset_l4_csum_good(packet);
