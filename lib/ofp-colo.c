@@ -38,6 +38,16 @@ VLOG_DEFINE_THIS_MODULE(ofp_colo);
 
 static struct vlog_rate_limit rl = VLOG_RATE_LIMIT_INIT(1, 5);
 
+/* The action carries a zone field as its 32-bit NXM or OXM header, and a
+ * header of 0 means an immediate zone.  A field without such a header (no
+ * NXM or OXM at all, as skb_priority, or only a 64-bit experimenter OXM, as
+ * nsh_c1) cannot be carried: it would be read back as an immediate zone. */
+static bool
+colo_zone_field_has_header(const struct mf_field *field)
+{
+    return nxm_header_from_mff(field) != 0;
+}
+
 enum ofperr
 colo_ofpact_decode(const struct nx_action_colo_rewrite *nacr,
                    const struct vl_mff_map *vl_mff_map, uint64_t *tlv_bitmap,
@@ -69,6 +79,11 @@ colo_ofpact_decode(const struct nx_action_colo_rewrite *nacr,
             VLOG_WARN_RL(&rl, "colo_rewrite: bad zone field header %#"PRIx32,
                          ntohl(nacr->zone_src));
             return error;
+        }
+        if (!colo_zone_field_has_header(cr->zone_src.field)) {
+            VLOG_WARN_RL(&rl, "colo_rewrite: zone field %s has no NXM or "
+                         "OXM header", cr->zone_src.field->name);
+            return OFPERR_OFPBAC_BAD_SET_TYPE;
         }
         error = mf_check_src(&cr->zone_src, NULL);
         if (error) {
@@ -143,6 +158,11 @@ colo_parse_zone(const char *value, uint16_t *zone_imm,
     if (zone_src->n_bits != 16) {
         return xasprintf("colo_rewrite: zone field %s is %d bits wide, "
                          "it must be 16", value, zone_src->n_bits);
+    }
+    if (!colo_zone_field_has_header(zone_src->field)) {
+        return xasprintf("colo_rewrite: zone field %s has no NXM or OXM "
+                         "header, so the action cannot carry it",
+                         zone_src->field->name);
     }
     return NULL;
 }
@@ -229,6 +249,9 @@ check_COLO_REWRITE(const struct ofpact_colo_rewrite *cr,
                    const struct ofpact_check_params *cp)
 {
     if (cr->zone_src.field) {
+        if (!colo_zone_field_has_header(cr->zone_src.field)) {
+            return OFPERR_OFPBAC_BAD_SET_TYPE;
+        }
         return mf_check_src(&cr->zone_src, cp->match);
     }
     return 0;
