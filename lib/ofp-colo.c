@@ -80,11 +80,6 @@ colo_ofpact_decode(const struct nx_action_colo_rewrite *nacr,
                          ntohl(nacr->zone_src));
             return error;
         }
-        if (!colo_zone_field_has_header(cr->zone_src.field)) {
-            VLOG_WARN_RL(&rl, "colo_rewrite: zone field %s has no NXM or "
-                         "OXM header", cr->zone_src.field->name);
-            return OFPERR_OFPBAC_BAD_SET_TYPE;
-        }
         error = mf_check_src(&cr->zone_src, NULL);
         if (error) {
             return error;
