@@ -587,10 +587,12 @@ colo_conn_idle(const struct colo_conn *conn_, long long int now)
 static enum colo_conn_state
 colo_conn_state(uint32_t flags)
 {
+    /* An entry that is not learned is "learning" even after a FIN: it
+     * expires on the half-open timeout, as a learning entry does. */
     return (flags & COLO_F_CLOSED ? COLO_CONN_CLOSED
+            : !(flags & COLO_F_LEARNED) ? COLO_CONN_LEARNING
             : flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER) ? COLO_CONN_CLOSING
-            : flags & COLO_F_LEARNED ? COLO_CONN_ESTABLISHED
-            : COLO_CONN_LEARNING);
+            : COLO_CONN_ESTABLISHED);
 }
 
 static void
