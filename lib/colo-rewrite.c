@@ -1111,6 +1111,31 @@ colo_table_for_zones(struct colo_table *table, int zone_id, bool create,
     return n;
 }
 
+/* The end of the VM's FIN is kept in the SVM's numbering, which a
+ * checkpoint replaces by the PVM's: moves it there, so that the peer's
+ * acknowledgement of the FIN still closes 'conn'.  Without deltas the old
+ * end cannot be moved; the flag goes, and the VM's FIN, which it sends
+ * again until the peer acknowledges it, sets it anew.  Called with the
+ * zone's mutex held. */
+static void
+colo_conn_checkpoint_fin(struct colo_conn *conn, uint32_t flags,
+                         uint32_t seq_delta)
+{
+    uint32_t orig;
+
+    if (!(flags & COLO_F_FIN_VM) || flags & COLO_F_FIN_VM_ACKED) {
+        return;
+    } else if (flags & COLO_F_LEARNED) {
+        uint32_t end;
+
+        atomic_read_relaxed(&conn->fin_vm_end, &end);
+        atomic_store_relaxed(&conn->fin_vm_end, end - seq_delta);
+    } else {
+        atomic_and_explicit(&conn->flags, ~(uint32_t) COLO_F_FIN_VM, &orig,
+                            memory_order_release);
+    }
+}
+
 static unsigned int
 colo_zone_checkpoint(struct colo_zone *zone)
     OVS_REQUIRES(zone->mutex)
@@ -1133,6 +1158,7 @@ colo_zone_checkpoint(struct colo_zone *zone)
             conn->svm_isn = deltas >> 32;
             conn->svm_ts = deltas;
         }
+        colo_conn_checkpoint_fin(conn, flags, deltas >> 32);
         /* The connection uses timestamps if either side offered them. */
         bool ts = (flags & COLO_F_TS
                    || conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS));

@@ -2940,6 +2940,61 @@ test_checkpoint(bool ipv6)
     colo_table_destroy(table);
 }
 
+/* A checkpoint between the VM's FIN and the peer's acknowledgement of it:
+ * the peer acknowledges it in the PVM's numbering, and the entry closes. */
+static void
+test_checkpoint_fin(bool ipv6)
+{
+    struct colo_table *table = colo_table_create();
+    const struct hs *h = &hs_plain;
+    const struct hs *h2 = &hs_neg;
+    struct hs zero = *h, zero2 = *h2;
+    struct ctx a, b;
+    struct seg s;
+
+    /* After the checkpoint the SVM uses the PVM's numbers. */
+    zero.s = zero.p;
+    zero.st = zero.pt;
+    zero2.s = zero2.p;
+    zero2.st = zero2.pt;
+
+    ctx_init(&a, "events: checkpoint after the VM's FIN", table, ipv6,
+             40000);
+    handshake_server(&a, h, true);
+    lsend(&a, h, true, TCP_FIN | TCP_ACK, 0, 0, 0);
+    check_conns(&a, 0, 0, 1, 0);
+    check_uint(&a, "checkpoint(5)", colo_table_checkpoint(table, 5), 1);
+    lsend(&a, &zero, false, TCP_ACK, 0, 1, 0);
+    lsend(&a, &zero, false, TCP_FIN | TCP_ACK, 0, 1, 0);
+    check_conns(&a, 0, 0, 1, 0);
+    lsend(&a, &zero, true, TCP_ACK, 1, 1, 0);
+    check_conns(&a, 0, 0, 0, 1);
+    check_counter(&a, COLO_STAT_CONNS_CLOSED, 1);
+
+    /* The VM's FIN before the deltas were known: its end cannot be moved,
+     * so the FIN the VM sends again counts. */
+    ctx_init(&b, "events: checkpoint after the VM's FIN, half-open", table,
+             ipv6, 40001);
+    xmit_pass(&b, &(struct seg) {
+                  .flags = TCP_SYN, .seq = h2->c, .opts = "MPTNW",
+                  .tsval = h2->ct }, STAT(PASS_UNLEARNED));
+    xmit_pass(&b, &(struct seg) {
+                  .from_vm = true, .flags = TCP_SYN | TCP_ACK, .seq = h2->s,
+                  .ack = h2->c + 1, .opts = "MPTNW", .tsval = h2->st,
+                  .tsecr = h2->ct }, STAT(PASS_UNLEARNED));
+    s = lseg(h2, true, TCP_FIN | TCP_ACK, 0, 0, 0);
+    xmit_pass(&b, &s, STAT(PASS_UNLEARNED));
+    check_uint(&b, "checkpoint(5)", colo_table_checkpoint(table, 5), 2);
+    check_conns(&b, 0, 1, 0, 1);
+    lsend(&b, &zero2, true, TCP_FIN | TCP_ACK, 0, 0, 0);
+    lsend(&b, &zero2, false, TCP_ACK, 0, 1, 0);
+    lsend(&b, &zero2, false, TCP_FIN | TCP_ACK, 0, 1, 0);
+    lsend(&b, &zero2, true, TCP_ACK, 1, 1, 0);
+    check_conns(&b, 0, 0, 0, 2);
+    check_counter(&b, COLO_STAT_CONNS_CLOSED, 2);
+    colo_table_destroy(table);
+}
+
 static void
 test_failover(bool ipv6)
 {
@@ -3087,6 +3142,7 @@ test_events(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
     for (int ipv6 = 0; ipv6 < 2; ipv6++) {
         test_checkpoint(ipv6);
+        test_checkpoint_fin(ipv6);
         test_failover(ipv6);
         test_flush(ipv6);
     }
