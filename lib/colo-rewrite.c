@@ -87,9 +87,24 @@ enum {
     COLO_F_FIN_VM_ACKED = 1 << 4,   /* The peer acknowledged the VM's FIN. */
     COLO_F_FIN_PEER_ACKED = 1 << 5, /* The VM acknowledged the peer's FIN. */
     COLO_F_CLOSED = 1 << 6,     /* Both FINs acknowledged, or a RST. */
+    COLO_F_SVM_ACK = 1 << 7,    /* 'svm_ack_win' is valid. */
 };
 
-/* One connection, 88 bytes on 64-bit hosts.
+/* Bits in 'wscale': the window scale options of the handshake (RFC 7323).
+ * The SVM's window is scaled only if both ends offered scaling. */
+enum {
+    COLO_WSCALE_SHIFT = 0x0f,   /* The SVM's shift, at most 14. */
+    COLO_WSCALE_SVM = 1 << 4,   /* The SVM offered window scaling. */
+    COLO_WSCALE_PEER = 1 << 5,  /* The peer offered window scaling. */
+};
+
+/* A peer's RST closes a connection only if its sequence number is near
+ * what the SVM expects next: at most this many bytes before the SVM's last
+ * acknowledgement (the PVM may lag behind the SVM), or within the window
+ * the SVM last offered plus as many bytes after it. */
+#define COLO_RST_SLACK 65535
+
+/* One connection, 96 bytes on 64-bit hosts.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
@@ -116,10 +131,13 @@ struct colo_conn {
                                      * SVM's numbering. */
     atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
     atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
+    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
+                                     * window it offered, unscaled. */
 
     /* Protected by the zone's mutex. */
     uint8_t role;               /* enum colo_role. */
     uint8_t halves;             /* COLO_HAVE_*. */
+    atomic_uint8_t wscale;      /* COLO_WSCALE_*, read without the mutex. */
 };
 
 /* A zone: connections that share state, usually one protected VM
@@ -160,6 +178,8 @@ struct colo_tcp {
     uint16_t ts_ofs;            /* Kind 8 (timestamps). */
     uint16_t sack_ofs;          /* Kind 5 (SACK). */
     uint8_t sack_len;           /* Length of the SACK option. */
+    bool has_wscale;            /* Kind 3 (window scale) present. */
+    uint8_t wscale;             /* Its shift count. */
     uint32_t payload_len;       /* Bytes of TCP payload. */
 };
 
@@ -167,6 +187,7 @@ struct colo_tcp {
 enum {
     COLO_TCPOPT_EOL = 0,
     COLO_TCPOPT_NOP = 1,
+    COLO_TCPOPT_WSCALE = 3,
     COLO_TCPOPT_SACK = 5,
     COLO_TCPOPT_TIMESTAMP = 8,
 };
@@ -256,6 +277,9 @@ colo_parse_options(const uint8_t *opts, size_t len, struct colo_tcp *p)
             }
             p->sack_ofs = TCP_HEADER_LEN + i;
             p->sack_len = olen;
+        } else if (kind == COLO_TCPOPT_WSCALE && olen == 3) {
+            p->has_wscale = true;
+            p->wscale = opts[i + 2];
         }
         i += olen;
     }
@@ -513,6 +537,7 @@ colo_zone_count(struct colo_zone *zone, enum colo_stat stat)
     case COLO_STAT_PASS_NOT_TCP:
     case COLO_STAT_CONNS_FREED:
     case COLO_STAT_CONNS_FLUSHED:
+    case COLO_STAT_IGNORED_RST:
     case COLO_N_STATS:
     default:
         break;
@@ -658,6 +683,8 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
     atomic_init(&conn->fin_peer_end, 0);
     atomic_init(&conn->deltas, 0);
     atomic_init(&conn->used, (uint32_t) now);
+    atomic_init(&conn->svm_ack_win, 0);
+    atomic_init(&conn->wscale, 0);
     cmap_insert(&zone->conns, &conn->node, hash);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
@@ -694,6 +721,78 @@ colo_conn_is_new_incarnation(const struct colo_conn *conn,
     }
 }
 
+/* Learns the window scaling of 'conn' from SYN or SYN+ACK 'p', travelling
+ * in 'dir'.  Only the SVM's first SYN counts for its shift.  Called with
+ * the zone's mutex held. */
+static void
+colo_conn_learn_wscale(struct colo_conn *conn, const struct colo_tcp *p,
+                       enum colo_direction dir)
+{
+    uint8_t ws;
+
+    atomic_read_relaxed(&conn->wscale, &ws);
+    if (!p->has_wscale) {
+        return;
+    } else if (dir == COLO_PRIMARY) {
+        ws |= COLO_WSCALE_PEER;
+    } else if (!(ws & COLO_WSCALE_SVM)) {
+        /* RFC 7323: a shift above 14 is taken as 14. */
+        ws |= COLO_WSCALE_SVM | MIN(p->wscale, 14);
+    }
+    atomic_store_relaxed(&conn->wscale, ws);
+}
+
+/* Notes the acknowledgement and window of the SVM's packet 'p', against
+ * which the peer's RSTs are checked.  'flags' are the flags of 'conn' when
+ * 'p' was looked up. */
+static void
+colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
+                       uint32_t flags)
+{
+    if (p->flags & TCP_ACK) {
+        uint32_t ack = ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
+        uint32_t orig;
+
+        uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
+
+        atomic_store_relaxed(&conn->svm_ack_win, ack_win);
+        if (!(flags & COLO_F_SVM_ACK)) {
+            atomic_or_explicit(&conn->flags, COLO_F_SVM_ACK, &orig,
+                               memory_order_release);
+        }
+    }
+}
+
+/* Returns true if the peer's RST with sequence number 'seq' may close
+ * 'conn': the SVM has acknowledged nothing yet, or 'seq' is in the
+ * sequence space the SVM's last acknowledgement and window describe, as
+ * RFC 5961 asks of a TCP receiver.  A blind attacker who knows the 4-tuple
+ * but not the sequence numbers hits it with a chance of about one in
+ * 2^32 / (window + 2 * COLO_RST_SLACK). */
+static bool
+colo_conn_rst_acceptable(const struct colo_conn *conn_, uint32_t flags,
+                         uint32_t seq)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint64_t ack_win;
+    uint32_t ack, win;
+    uint8_t ws;
+
+    if (!(flags & COLO_F_SVM_ACK)) {
+        return true;
+    }
+    atomic_read_relaxed(&conn->svm_ack_win, &ack_win);
+    atomic_read_relaxed(&conn->wscale, &ws);
+    ack = ack_win >> 32;
+    win = (uint16_t) ack_win;
+    if ((ws & (COLO_WSCALE_SVM | COLO_WSCALE_PEER))
+        == (COLO_WSCALE_SVM | COLO_WSCALE_PEER)) {
+        win <<= ws & COLO_WSCALE_SHIFT;
+    }
+    return (seq - ack <= win + COLO_RST_SLACK
+            || ack - seq <= COLO_RST_SLACK);
+}
+
 /* Learns from handshake packet 'p' of 'conn', travelling in 'dir', and
  * publishes the deltas once both halves are known.
  *
@@ -721,6 +820,9 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
         return;
     }
 
+    if (flags & TCP_SYN) {
+        colo_conn_learn_wscale(conn, p, dir);
+    }
     if (dir == COLO_SECONDARY) {
         if (flags & TCP_SYN && !(conn->halves & COLO_HAVE_SVM)) {
             conn->role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
@@ -850,7 +952,12 @@ colo_conn_track_close(struct colo_zone *zone, struct colo_conn *conn,
     uint32_t orig;
 
     if (p->flags & TCP_RST) {
-        set |= COLO_F_CLOSED;
+        if (dir == COLO_SECONDARY || colo_conn_rst_acceptable(conn, flags,
+                                                               seq)) {
+            set |= COLO_F_CLOSED;
+        } else if (!(flags & COLO_F_CLOSED)) {
+            colo_zone_count(zone, COLO_STAT_IGNORED_RST);
+        }
     }
 
     if (dir == COLO_SECONDARY) {
@@ -966,6 +1073,9 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
 
         flags = colo_conn_flags(conn);
         atomic_store_relaxed(&conn->used, (uint32_t) now);
+        if (dir == COLO_SECONDARY) {
+            colo_conn_note_svm_ack(conn, &p, flags);
+        }
         if (!(flags & COLO_F_LEARNED)) {
             if (p.flags & (TCP_FIN | TCP_RST)
                 || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER)) {
@@ -979,6 +1089,9 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
     uint64_t deltas;
     atomic_read_relaxed(&conn->deltas, &deltas);
     atomic_store_relaxed(&conn->used, (uint32_t) now);
+    if (dir == COLO_SECONDARY) {
+        colo_conn_note_svm_ack(conn, &p, flags);
+    }
     if (OVS_UNLIKELY(p.flags & (TCP_FIN | TCP_RST)
                      || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
         colo_conn_track_close(zone, conn, &p, dir, flags, deltas >> 32);

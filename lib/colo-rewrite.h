@@ -84,7 +84,9 @@ bool colo_direction_from_string(const char *, enum colo_direction *);
     COLO_STAT(CONNS_EVICTED, "conns-evicted",                            \
               "closed or half-open connections evicted for room")        \
     COLO_STAT(CONNS_FLUSHED, "conns-flushed",                            \
-              "connections removed by a flush")
+              "connections removed by a flush")                          \
+    COLO_STAT(IGNORED_RST, "ignored-rst",                                \
+              "peer RSTs outside the SVM's window, ignored")
 
 enum colo_stat {
 #define COLO_STAT(ENUM, NAME, DESCRIPTION) COLO_STAT_##ENUM,

@@ -112,6 +112,7 @@ struct seg {
     size_t n_raw_opts;
 
     size_t payload;             /* Bytes of payload. */
+    uint16_t window;            /* The window field, 0 for 29200. */
 };
 
 /* A frame built from a struct conn and a struct seg. */
@@ -397,7 +398,7 @@ build_frame(const struct conn *c, const struct seg *s)
     put32(&b, s->seq);
     put32(&b, s->ack);
     put16(&b, 0);
-    put16(&b, 29200);
+    put16(&b, s->window ? s->window : 29200);
     put16(&b, 0);
     put16(&b, 0);
     put_options(&b, &f, s);
@@ -2537,6 +2538,56 @@ test_close_rst(bool ipv6, bool from_vm)
     free(what);
 }
 
+/* A peer's RST closes a connection only near what the SVM expects. */
+static void
+test_close_rst_window(bool ipv6)
+{
+    struct colo_table *table = colo_table_create();
+    const struct hs *h = &hs_plain;
+    /* The SVM offers 29200 bytes, scaled by 7 (both ends offered 'W'). */
+    uint32_t win = 29200 << 7;
+    struct ctx t;
+    struct seg s;
+
+    ctx_init(&t, "lifecycle: peer RSTs outside the SVM's window", table,
+             ipv6, 40000);
+    handshake_server(&t, h, true);
+    exchange(&t, h, 0);
+
+    /* The SVM acknowledged 10 bytes: offsets 10 - 65535 to 10 + 'win' +
+     * 65535 may close, nothing else. */
+    lsend(&t, h, false, TCP_RST, 10 + win + 65536, 0, 0);
+    lsend(&t, h, false, TCP_RST | TCP_ACK, 10 - 65536, 10, 0);
+    lsend(&t, h, false, TCP_RST, 0x80000000, 0, 0);
+    check_conns(&t, 0, 1, 0, 0);
+    check_counter(&t, COLO_STAT_IGNORED_RST, 3);
+    check_counter(&t, COLO_STAT_CONNS_CLOSED, 0);
+    exchange(&t, h, 0);
+
+    /* The window is the one the SVM offered last. */
+    s = lseg(h, true, TCP_ACK, 10, 10, 0);
+    s.window = 1;
+    lxmit(&t, h, &s);
+    lsend(&t, h, false, TCP_RST, 10 + 128 + 65536, 0, 0);
+    check_counter(&t, COLO_STAT_IGNORED_RST, 4);
+    lsend(&t, h, false, TCP_RST, 10 + 128 + 65535, 0, 0);
+    check_conns(&t, 0, 0, 0, 1);
+    check_counter(&t, COLO_STAT_CONNS_CLOSED, 1);
+
+    /* The low end, and the SVM's own RST, whatever its seq. */
+    t.conn.peer_port = 40001;
+    handshake_server(&t, h, false);
+    exchange(&t, h, 0);
+    lsend(&t, h, false, TCP_RST, 10 - 65535, 0, 0);
+    check_conns(&t, 0, 0, 0, 2);
+    t.conn.peer_port = 40002;
+    handshake_client(&t, h, true);
+    lsend(&t, h, true, TCP_RST, 0x40000000, 0, 0);
+    check_conns(&t, 0, 0, 0, 3);
+    check_counter(&t, COLO_STAT_IGNORED_RST, 4);
+    colo_table_destroy(table);
+}
+
 /* New incarnations on the key of an entry. */
 static void
 test_incarnation(bool ipv6)
@@ -2746,6 +2797,7 @@ test_lifecycle(struct ovs_cmdl_context *ctx OVS_UNUSED)
         test_close_fin_more(ipv6);
         test_close_rst(ipv6, false);
         test_close_rst(ipv6, true);
+        test_close_rst_window(ipv6);
         test_incarnation(ipv6);
         test_expire(ipv6);
     }
