@@ -751,9 +751,8 @@ colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
 {
     if (p->flags & TCP_ACK) {
         uint32_t ack = ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
-        uint32_t orig;
-
         uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
+        uint32_t orig;
 
         atomic_store_relaxed(&conn->svm_ack_win, ack_win);
         if (!(flags & COLO_F_SVM_ACK)) {
@@ -1073,10 +1072,10 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
 
         flags = colo_conn_flags(conn);
         atomic_store_relaxed(&conn->used, (uint32_t) now);
-        if (dir == COLO_SECONDARY) {
-            colo_conn_note_svm_ack(conn, &p, flags);
-        }
         if (!(flags & COLO_F_LEARNED)) {
+            if (dir == COLO_SECONDARY) {
+                colo_conn_note_svm_ack(conn, &p, flags);
+            }
             if (p.flags & (TCP_FIN | TCP_RST)
                 || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER)) {
                 colo_conn_track_close(zone, conn, &p, dir, flags, 0);
