@@ -25,6 +25,10 @@ lib_libopenvswitch_la_SOURCES += \
 	colo/lib/colo-odp.h \
 	colo/lib/colo-rewrite.c \
 	colo/lib/colo-rewrite.h \
+	colo/lib/colo-rewrite-conn.c \
+	colo/lib/colo-rewrite-private.h \
+	colo/lib/colo-rewrite-stats.c \
+	colo/lib/colo-rewrite-tcp.c \
 	colo/lib/ofp-colo.c \
 	colo/lib/ofp-colo.h \
 	colo/datapath-ext/colo-config.c \

@@ -14,7 +14,7 @@
  * limitations under the License.
  */
 
-/* Unit tests for the colo_rewrite engine (lib/colo-rewrite.c): crafted
+/* Unit tests for the colo_rewrite engine (lib/colo-rewrite*.c): crafted
  * frames go through colo_table_process() and every byte that comes out is
  * checked against the frame expected, together with the TCP checksum and the
  * zone's counters.

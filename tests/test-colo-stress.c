@@ -14,7 +14,7 @@
  * limitations under the License.
  */
 
-/* Threaded stress test for the colo_rewrite engine (lib/colo-rewrite.c).
+/* Threaded stress test for the colo_rewrite engine (lib/colo-rewrite*.c).
  *
  * Worker threads push thousands of scripted TCP connections through one
  * struct colo_table.  Connection number 'idx' belongs to thread pair

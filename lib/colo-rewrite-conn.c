@@ -1,0 +1,374 @@
+/*
+ * Copyright (c) 2026 The ovs-colo authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+
+#include <config.h>
+
+#include "colo-rewrite-private.h"
+
+#include "openvswitch/vlog.h"
+#include "packets.h"
+
+VLOG_DEFINE_THIS_MODULE(colo_rewrite_conn);
+
+enum colo_conn_state
+colo_conn_state(uint32_t flags)
+{
+    /* An entry that is not learned is "learning" even after a FIN: it
+     * expires on the half-open timeout, as a learning entry does. */
+    return (flags & COLO_F_CLOSED ? COLO_CONN_CLOSED
+            : !(flags & COLO_F_LEARNED) ? COLO_CONN_LEARNING
+            : flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER) ? COLO_CONN_CLOSING
+            : COLO_CONN_ESTABLISHED);
+}
+
+/* Returns true if 'p', travelling in 'dir', is a SYN that opens a new
+ * connection on the key of 'conn' instead of repeating the one 'conn'
+ * tracks: a SYN or the peer's SYN+ACK once 'conn' is closed, or a SYN
+ * (without ACK) whose sequence number differs from the one that opened
+ * 'conn'. */
+bool
+colo_conn_is_new_incarnation(const struct colo_conn *conn,
+                             const struct colo_tcp *p,
+                             enum colo_direction dir)
+{
+    uint32_t seq = colo_tcp_seq(p);
+
+    if (!(p->flags & TCP_SYN)) {
+        return false;
+    } else if (colo_conn_flags(conn) & COLO_F_CLOSED) {
+        /* A SYN after the close opens a new connection; so does the peer's
+         * SYN+ACK, which may reach us before the SVM's new SYN when the VM
+         * is the client (the SVM lags behind the PVM).  The SVM's SYN+ACK
+         * can only repeat the old handshake: a new one starts with the
+         * peer's SYN. */
+        return !(dir == COLO_SECONDARY && p->flags & TCP_ACK);
+    } else if (p->flags & TCP_ACK) {
+        return false;
+    } else if (dir == COLO_PRIMARY) {
+        return conn->role != COLO_ROLE_VM_SERVER || conn->peer_isn != seq;
+    } else {
+        return (conn->role != COLO_ROLE_VM_CLIENT
+                || (conn->halves & COLO_HAVE_SVM && conn->svm_isn != seq));
+    }
+}
+
+/* Learns the window scaling of 'conn' from SYN or SYN+ACK 'p', travelling
+ * in 'dir'.  Only the SVM's first SYN counts for its shift.  Called with
+ * the zone's mutex held. */
+static void
+colo_conn_learn_wscale(struct colo_conn *conn, const struct colo_tcp *p,
+                       enum colo_direction dir)
+{
+    uint8_t ws;
+
+    atomic_read_relaxed(&conn->wscale, &ws);
+    if (!p->has_wscale) {
+        return;
+    } else if (dir == COLO_PRIMARY) {
+        ws |= COLO_WSCALE_PEER;
+    } else if (!(ws & COLO_WSCALE_SVM)) {
+        /* RFC 7323: a shift above 14 is taken as 14. */
+        ws |= COLO_WSCALE_SVM | MIN(p->wscale, 14);
+    }
+    atomic_store_relaxed(&conn->wscale, ws);
+}
+
+/* Notes the acknowledgement and window of the SVM's packet 'p', against
+ * which the peer's RSTs are checked.  'flags' are the flags of 'conn' when
+ * 'p' was looked up. */
+void
+colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
+                       uint32_t flags)
+{
+    if (p->flags & TCP_ACK) {
+        uint32_t ack = colo_tcp_ack(p);
+        uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
+        uint32_t orig;
+
+        atomic_store_relaxed(&conn->svm_ack_win, ack_win);
+        if (!(flags & COLO_F_SVM_ACK)) {
+            atomic_or_explicit(&conn->flags, COLO_F_SVM_ACK, &orig,
+                               memory_order_release);
+        }
+    }
+}
+
+/* Returns true if the peer's RST with sequence number 'seq' may close
+ * 'conn': the SVM has acknowledged nothing yet, or 'seq' is in the
+ * sequence space the SVM's last acknowledgement and window describe, as
+ * RFC 5961 asks of a TCP receiver.  A blind attacker who knows the 4-tuple
+ * but not the sequence numbers hits it with a chance of about one in
+ * 2^32 / (window + 2 * COLO_RST_SLACK). */
+static bool
+colo_conn_rst_acceptable(const struct colo_conn *conn_, uint32_t flags,
+                         uint32_t seq)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint64_t ack_win;
+    uint32_t ack, win;
+    uint8_t ws;
+
+    if (!(flags & COLO_F_SVM_ACK)) {
+        return true;
+    }
+    atomic_read_relaxed(&conn->svm_ack_win, &ack_win);
+    atomic_read_relaxed(&conn->wscale, &ws);
+    ack = ack_win >> 32;
+    win = (uint16_t) ack_win;
+    if ((ws & (COLO_WSCALE_SVM | COLO_WSCALE_PEER))
+        == (COLO_WSCALE_SVM | COLO_WSCALE_PEER)) {
+        win <<= ws & COLO_WSCALE_SHIFT;
+    }
+    return (seq - ack <= win + COLO_RST_SLACK
+            || ack - seq <= COLO_RST_SLACK);
+}
+
+/* Learns from handshake packet 'p' of 'conn', travelling in 'dir', and
+ * publishes the deltas once both halves are known.
+ *
+ * (seq_delta = SVM_ISN - PVM_ISN, ts_delta = SVM_TS - PVM_TS.)
+ *
+ *   - The SVM's SYN or SYN+ACK gives SVM_ISN (its seq) and SVM_TS (its
+ *     TSval).
+ *
+ *   - The peer's SYN+ACK (the VM is the client), or the peer's first ACK
+ *     after its own SYN (the VM is the server), acknowledges the PVM's SYN:
+ *     PVM_ISN is its ack - 1 and PVM_TS its TSecr.
+ *
+ * Only the first value of each half counts, so retransmitted handshake
+ * packets change nothing. */
+void
+colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
+                const struct colo_tcp *p, enum colo_direction dir)
+    OVS_REQUIRES(zone->mutex)
+{
+    uint16_t flags = p->flags;
+    uint32_t seq = colo_tcp_seq(p);
+    uint32_t ack = colo_tcp_ack(p);
+
+    if (colo_conn_flags(conn) & COLO_F_LEARNED || flags & TCP_RST) {
+        return;
+    }
+
+    if (flags & TCP_SYN) {
+        colo_conn_learn_wscale(conn, p, dir);
+    }
+    if (dir == COLO_SECONDARY) {
+        if (flags & TCP_SYN && !(conn->halves & COLO_HAVE_SVM)) {
+            conn->role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
+                          : COLO_ROLE_VM_CLIENT);
+            conn->svm_isn = seq;
+            conn->halves |= COLO_HAVE_SVM;
+            if (p->ts_ofs) {
+                conn->svm_ts = colo_tcp_get32(p, p->ts_ofs + 2);
+                conn->halves |= COLO_HAVE_SVM_TS;
+            }
+        }
+    } else {
+        bool learn = false;
+
+        if (flags & TCP_SYN) {
+            if (flags & TCP_ACK) {
+                conn->role = COLO_ROLE_VM_CLIENT;
+                learn = true;
+            } else if (conn->role == COLO_ROLE_UNKNOWN) {
+                conn->role = COLO_ROLE_VM_SERVER;
+                conn->peer_isn = seq;
+            }
+        } else if (flags & TCP_ACK && conn->role == COLO_ROLE_VM_SERVER) {
+            learn = true;
+        }
+
+        if (learn && !(conn->halves & COLO_HAVE_PVM)) {
+            uint32_t pvm_ts = 0;
+
+            if (!(conn->halves & COLO_HAVE_SVM)) {
+                static struct vlog_rate_limit order_rl
+                    = VLOG_RATE_LIMIT_INIT(1, 5);
+
+                VLOG_INFO_RL(&order_rl, "zone %"PRIu16": the peer's %s "
+                             "came before the SVM's %s; it passes "
+                             "unrewritten (the SVM lags behind the PVM)",
+                             zone->id, flags & TCP_SYN ? "SYN+ACK" : "ACK",
+                             flags & TCP_SYN ? "SYN" : "SYN+ACK");
+            }
+
+            conn->halves |= COLO_HAVE_PVM;
+            if (p->ts_ofs) {
+                pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
+                conn->halves |= COLO_HAVE_PVM_TS;
+            }
+            atomic_store_relaxed(&conn->deltas,
+                                 ((uint64_t) (ack - 1) << 32) | pvm_ts);
+        }
+    }
+
+    if ((conn->halves & (COLO_HAVE_SVM | COLO_HAVE_PVM))
+        == (COLO_HAVE_SVM | COLO_HAVE_PVM)) {
+        uint64_t pvm_half;
+
+        atomic_read_relaxed(&conn->deltas, &pvm_half);
+
+        uint32_t seq_delta = conn->svm_isn - (uint32_t) (pvm_half >> 32);
+        uint32_t ts_delta = 0;
+        uint32_t new_flags = COLO_F_LEARNED;
+        uint32_t orig;
+
+        if ((conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
+            == (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS)) {
+            ts_delta = conn->svm_ts - (uint32_t) pvm_half;
+            new_flags |= COLO_F_TS;
+        }
+        atomic_store_relaxed(&conn->deltas,
+                             ((uint64_t) seq_delta << 32) | ts_delta);
+        atomic_or_explicit(&conn->flags, new_flags, &orig,
+                           memory_order_release);
+    }
+}
+
+/* Follows the end of the connection: FINs, their acknowledgements, RSTs.
+ * 'p' is the packet as it arrived, before rewriting, and 'flags' the
+ * connection's flags when the packet was looked up.
+ *
+ * The VM's FIN is tracked in the SVM's numbering: its seq as the SVM sent it,
+ * and the peer's ack after rewriting, computed here from 'seq_delta', so
+ * only once the connection is learned.  The peer's numbering is never
+ * rewritten.  FINs and RSTs that come before learning count too. */
+void
+colo_conn_track_close(struct colo_zone *zone, struct colo_conn *conn,
+                      const struct colo_tcp *p, enum colo_direction dir,
+                      uint32_t flags, uint32_t seq_delta)
+{
+    uint32_t seq = colo_tcp_seq(p);
+    uint32_t ack = colo_tcp_ack(p);
+    uint32_t set = 0;
+    uint32_t orig;
+
+    if (p->flags & TCP_RST) {
+        if (dir == COLO_SECONDARY || colo_conn_rst_acceptable(conn, flags,
+                                                               seq)) {
+            set |= COLO_F_CLOSED;
+        } else if (!(flags & COLO_F_CLOSED)) {
+            colo_zone_count(zone, COLO_STAT_IGNORED_RST);
+        }
+    }
+
+    if (dir == COLO_SECONDARY) {
+        if (p->flags & TCP_FIN && !(flags & COLO_F_FIN_VM)) {
+            atomic_store_relaxed(&conn->fin_vm_end,
+                                 seq + p->payload_len + 1);
+            set |= COLO_F_FIN_VM;
+        }
+        if (p->flags & TCP_ACK && flags & COLO_F_FIN_PEER
+            && !(flags & COLO_F_FIN_PEER_ACKED)) {
+            uint32_t end;
+
+            atomic_read_relaxed(&conn->fin_peer_end, &end);
+            if (INT_MOD_GEQ(ack, end)) {
+                set |= COLO_F_FIN_PEER_ACKED;
+            }
+        }
+    } else {
+        if (p->flags & TCP_FIN && !(flags & COLO_F_FIN_PEER)) {
+            atomic_store_relaxed(&conn->fin_peer_end,
+                                 seq + p->payload_len + 1);
+            set |= COLO_F_FIN_PEER;
+        }
+        if (p->flags & TCP_ACK && flags & COLO_F_FIN_VM
+            && flags & COLO_F_LEARNED && !(flags & COLO_F_FIN_VM_ACKED)) {
+            uint32_t end;
+
+            atomic_read_relaxed(&conn->fin_vm_end, &end);
+            if (INT_MOD_GEQ(ack + seq_delta, end)) {
+                set |= COLO_F_FIN_VM_ACKED;
+            }
+        }
+    }
+
+    if (!set) {
+        return;
+    }
+
+    atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+    uint32_t now = orig | set;
+    if (!(orig & COLO_F_CLOSED)
+        && (now & COLO_F_CLOSED
+            || (now & COLO_F_FIN_VM_ACKED && now & COLO_F_FIN_PEER_ACKED))) {
+        if (!(now & COLO_F_CLOSED)) {
+            atomic_or_explicit(&conn->flags, COLO_F_CLOSED, &orig,
+                               memory_order_release);
+        }
+        if (!(orig & COLO_F_CLOSED)) {
+            colo_zone_count(zone, COLO_STAT_CONNS_CLOSED);
+        }
+    }
+}
+
+/* The end of the VM's FIN is kept in the SVM's numbering, which a
+ * checkpoint replaces by the PVM's: moves it there, so that the peer's
+ * acknowledgement of the FIN still closes 'conn'.  Without deltas the old
+ * end cannot be moved; the flag goes, and the VM's FIN, which it sends
+ * again until the peer acknowledges it, sets it anew.  Called with the
+ * zone's mutex held. */
+static void
+colo_conn_checkpoint_fin(struct colo_conn *conn, uint32_t flags,
+                         uint32_t seq_delta)
+{
+    uint32_t orig;
+
+    if (!(flags & COLO_F_FIN_VM) || flags & COLO_F_FIN_VM_ACKED) {
+        return;
+    } else if (flags & COLO_F_LEARNED) {
+        uint32_t end;
+
+        atomic_read_relaxed(&conn->fin_vm_end, &end);
+        atomic_store_relaxed(&conn->fin_vm_end, end - seq_delta);
+    } else {
+        atomic_and_explicit(&conn->flags, ~(uint32_t) COLO_F_FIN_VM, &orig,
+                            memory_order_release);
+    }
+}
+
+/* A checkpoint made the SVM a copy of the PVM: from now on 'conn' has the
+ * PVM's numbers on both sides, and its deltas are 0, also for a handshake
+ * in progress.  Called with the zone's mutex held. */
+void
+colo_conn_checkpoint(struct colo_conn *conn)
+{
+    uint32_t flags = colo_conn_flags(conn);
+    uint64_t deltas;
+    uint32_t orig;
+
+    atomic_read_relaxed(&conn->deltas, &deltas);
+    if (flags & COLO_F_LEARNED) {
+        conn->svm_isn -= deltas >> 32;
+        conn->svm_ts -= (uint32_t) deltas;
+    } else if (conn->halves & COLO_HAVE_PVM) {
+        conn->svm_isn = deltas >> 32;
+        conn->svm_ts = deltas;
+    }
+    colo_conn_checkpoint_fin(conn, flags, deltas >> 32);
+    /* The connection uses timestamps if either side offered them. */
+    bool ts = (flags & COLO_F_TS
+               || conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS));
+    conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
+                    | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0));
+    atomic_store_relaxed(&conn->deltas, 0);
+    atomic_or_explicit(&conn->flags,
+                       COLO_F_LEARNED | (ts ? COLO_F_TS : 0), &orig,
+                       memory_order_release);
+}

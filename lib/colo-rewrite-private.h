@@ -1,0 +1,256 @@
+/*
+ * Copyright (c) 2026 The ovs-colo authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+
+#ifndef COLO_REWRITE_PRIVATE_H
+#define COLO_REWRITE_PRIVATE_H 1
+
+/* The internals of the COLO TCP rewriting engine, shared by its files:
+ *
+ *   colo-rewrite.c        tables, zones and their bound, the packet path,
+ *                         events.
+ *   colo-rewrite-tcp.c    parsing a packet, rewriting its fields and
+ *                         checksum.
+ *   colo-rewrite-conn.c   the connection state machine: handshake,
+ *                         learning, close, checkpoint of one entry.
+ *   colo-rewrite-stats.c  counters, statistics and dumps.
+ *
+ * Nothing outside the engine includes this header. */
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cmap.h"
+#include "colo-rewrite.h"
+#include "hash.h"
+#include "openvswitch/thread.h"
+#include "openvswitch/types.h"
+#include "ovs-atomic.h"
+#include "util.h"
+
+struct dp_packet;
+struct tcp_header;
+
+/* Connection key.  Both directions of a connection map to the same key,
+ * because the direction keyword says which end is the VM.  IPv4 addresses
+ * are stored IPv4-mapped; 'ipv6' keeps an IPv6 connection whose addresses
+ * happen to be IPv4-mapped apart from an IPv4 one. */
+struct colo_key {
+    struct in6_addr vm_addr;
+    struct in6_addr peer_addr;
+    ovs_be16 vm_port;
+    ovs_be16 peer_port;
+    uint8_t ipv6;
+    uint8_t pad[3];
+};
+BUILD_ASSERT_DECL(sizeof(struct colo_key) == 40);
+
+/* Which end opened the connection. */
+enum colo_role {
+    COLO_ROLE_UNKNOWN,
+    COLO_ROLE_VM_SERVER,        /* The peer sent the SYN. */
+    COLO_ROLE_VM_CLIENT,        /* The VM sent the SYN. */
+};
+
+/* Bits in 'halves': which halves of the handshake have been learned. */
+enum {
+    COLO_HAVE_SVM = 1 << 0,     /* 'svm_isn' is valid. */
+    COLO_HAVE_PVM = 1 << 1,     /* The PVM's ISN is in 'deltas'. */
+    COLO_HAVE_SVM_TS = 1 << 2,  /* 'svm_ts' is valid. */
+    COLO_HAVE_PVM_TS = 1 << 3,  /* The PVM's timestamp is in 'deltas'. */
+};
+
+/* Bits in 'flags', read on the packet path. */
+enum {
+    COLO_F_LEARNED = 1 << 0,    /* 'deltas' is valid. */
+    COLO_F_TS = 1 << 1,         /* The timestamp delta is valid. */
+    COLO_F_FIN_VM = 1 << 2,     /* The VM sent a FIN, see 'fin_vm_end'. */
+    COLO_F_FIN_PEER = 1 << 3,   /* The peer sent a FIN, see 'fin_peer_end'. */
+    COLO_F_FIN_VM_ACKED = 1 << 4,   /* The peer acknowledged the VM's FIN. */
+    COLO_F_FIN_PEER_ACKED = 1 << 5, /* The VM acknowledged the peer's FIN. */
+    COLO_F_CLOSED = 1 << 6,     /* Both FINs acknowledged, or a RST. */
+    COLO_F_SVM_ACK = 1 << 7,    /* 'svm_ack_win' is valid. */
+};
+
+/* Bits in 'wscale': the window scale options of the handshake (RFC 7323).
+ * The SVM's window is scaled only if both ends offered scaling. */
+enum {
+    COLO_WSCALE_SHIFT = 0x0f,   /* The SVM's shift, at most 14. */
+    COLO_WSCALE_SVM = 1 << 4,   /* The SVM offered window scaling. */
+    COLO_WSCALE_PEER = 1 << 5,  /* The peer offered window scaling. */
+};
+
+/* A peer's RST closes a connection only if its sequence number is near
+ * what the SVM expects next: at most this many bytes before the SVM's last
+ * acknowledgement (the PVM may lag behind the SVM), or within the window
+ * the SVM last offered plus as many bytes after it. */
+#define COLO_RST_SLACK 65535
+
+/* One connection, 96 bytes on 64-bit hosts.
+ *
+ * 'key' never changes.  The handshake halves are written only with the
+ * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
+ * lock.
+ *
+ * Until COLO_F_LEARNED is set, 'deltas' holds the PVM's half of the
+ * handshake instead (PVM ISN << 32 | PVM timestamp), which the packet path
+ * never reads.  The deltas are stored there before COLO_F_LEARNED is set,
+ * and changed afterward only by a checkpoint, which waits for the packet
+ * path to quiesce. */
+struct colo_conn {
+    struct cmap_node node;      /* In colo_zone's 'conns'. */
+    struct colo_key key;
+    atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
+
+    /* Protected by the zone's mutex. */
+    uint32_t svm_isn;           /* SVM's initial sequence number. */
+    uint32_t peer_isn;          /* Peer's SYN sequence number. */
+    uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
+
+    /* Read by the packet path. */
+    atomic_uint32_t flags;      /* COLO_F_*. */
+    atomic_uint32_t fin_vm_end;     /* Ack that covers the VM's FIN, in the
+                                     * SVM's numbering. */
+    atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
+    atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
+    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
+                                     * window it offered, unscaled. */
+
+    /* Protected by the zone's mutex. */
+    uint8_t role;               /* enum colo_role. */
+    uint8_t halves;             /* COLO_HAVE_*. */
+    atomic_uint8_t wscale;      /* COLO_WSCALE_*, read without the mutex. */
+};
+
+/* A zone: connections that share state, usually one protected VM
+ * interface. */
+struct colo_zone {
+    struct cmap_node node;      /* In colo_table's 'zones'. */
+    uint16_t id;
+
+    struct ovs_mutex mutex;     /* Protects changes to 'conns', learning. */
+    struct cmap conns;          /* Contains "struct colo_conn"s. */
+    struct cmap_position evict_pos; /* Where eviction looks next. */
+    atomic_bool failover;       /* Track no new connections. */
+
+    atomic_uint64_t counters[COLO_N_STATS];
+};
+
+struct colo_table {
+    struct ovs_mutex mutex;     /* Protects inserts into 'zones'. */
+    struct cmap zones;          /* Contains "struct colo_zone"s. */
+    atomic_bool failover;       /* Zones created from now on fail over. */
+
+    /* Settings, see struct colo_config. */
+    atomic_uint max_conns;
+    atomic_uint idle_timeout;
+    atomic_uint linger;
+};
+
+/* What colo_parse() finds in a TCP packet.  Pointers point into the
+ * packet. */
+struct colo_tcp {
+    struct tcp_header *tcp;
+    uint16_t flags;             /* TCP_* flags. */
+    bool ipv6;
+    struct in6_addr src;
+    struct in6_addr dst;
+
+    /* Offsets of options within the TCP header, 0 if absent. */
+    uint16_t ts_ofs;            /* Kind 8 (timestamps). */
+    uint16_t sack_ofs;          /* Kind 5 (SACK). */
+    uint8_t sack_len;           /* Length of the SACK option. */
+    bool has_wscale;            /* Kind 3 (window scale) present. */
+    uint8_t wscale;             /* Its shift count. */
+    uint32_t payload_len;       /* Bytes of TCP payload. */
+};
+
+/* TCP option kinds (RFC 9293, RFC 7323, RFC 2018). */
+enum {
+    COLO_TCPOPT_EOL = 0,
+    COLO_TCPOPT_NOP = 1,
+    COLO_TCPOPT_WSCALE = 3,
+    COLO_TCPOPT_SACK = 5,
+    COLO_TCPOPT_TIMESTAMP = 8,
+};
+
+/* Parsing and rewriting (colo-rewrite-tcp.c). */
+
+enum colo_parse_result {
+    COLO_PARSE_OK,
+    COLO_PARSE_NOT_TCP,
+    COLO_PARSE_BAD,
+};
+
+enum colo_parse_result colo_parse(struct dp_packet *, struct colo_tcp *);
+uint32_t colo_tcp_get32(const struct colo_tcp *, size_t ofs);
+uint32_t colo_tcp_seq(const struct colo_tcp *);
+uint32_t colo_tcp_ack(const struct colo_tcp *);
+void colo_tcp_rewrite(struct colo_tcp *, enum colo_direction, uint32_t flags,
+                      uint64_t deltas, bool csum);
+
+/* Zones (colo-rewrite.c). */
+
+struct colo_zone *colo_zone_find(const struct colo_table *, uint16_t id);
+void colo_zone_count(struct colo_zone *, enum colo_stat);
+
+/* Connections (colo-rewrite-conn.c). */
+
+static inline uint32_t
+colo_key_hash(const struct colo_key *key)
+{
+    return hash_bytes(key, sizeof *key, 0);
+}
+
+/* Returns the flags of 'conn', COLO_F_*. */
+static inline uint32_t
+colo_conn_flags(const struct colo_conn *conn_)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t flags;
+
+    atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
+    return flags;
+}
+
+/* Returns how long 'conn' has been idle at 'now', in msec.  Entries expire
+ * long before the 32-bit clock of 'used' wraps (see COLO_MAX_TIMEOUT). */
+static inline uint32_t
+colo_conn_idle(const struct colo_conn *conn_, long long int now)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t used;
+
+    atomic_read_relaxed(&conn->used, &used);
+    return (uint32_t) now - used;
+}
+
+enum colo_conn_state colo_conn_state(uint32_t flags);
+bool colo_conn_is_new_incarnation(const struct colo_conn *,
+                                  const struct colo_tcp *,
+                                  enum colo_direction);
+void colo_conn_learn(struct colo_zone *, struct colo_conn *,
+                     const struct colo_tcp *, enum colo_direction)
+    OVS_REQUIRES(zone->mutex);
+void colo_conn_note_svm_ack(struct colo_conn *, const struct colo_tcp *,
+                            uint32_t flags);
+void colo_conn_track_close(struct colo_zone *, struct colo_conn *,
+                           const struct colo_tcp *, enum colo_direction,
+                           uint32_t flags, uint32_t seq_delta);
+void colo_conn_checkpoint(struct colo_conn *);
+
+#endif /* colo-rewrite-private.h */

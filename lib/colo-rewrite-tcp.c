@@ -1,0 +1,292 @@
+/*
+ * Copyright (c) 2026 The ovs-colo authors.
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at:
+ *
+ *     http://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+
+
+#include <config.h>
+
+#include "colo-rewrite-private.h"
+
+#include <netinet/in.h>
+#include <netinet/ip6.h>
+#include <string.h>
+
+#include "csum.h"
+#include "dp-packet.h"
+#include "packets.h"
+
+/* Packet parsing.
+ *
+ * Every read is checked against the frame's length.  A packet that does not
+ * parse cleanly is passed unchanged. */
+
+/* Walks the TCP options of 'tcp' ('hlen' bytes of header in all) and
+ * records the timestamp and SACK options in 'p'.  Returns false if the
+ * options are malformed. */
+static bool
+colo_parse_options(const uint8_t *opts, size_t len, struct colo_tcp *p)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        uint8_t kind = opts[i];
+
+        if (kind == COLO_TCPOPT_EOL) {
+            break;
+        } else if (kind == COLO_TCPOPT_NOP) {
+            i++;
+            continue;
+        }
+
+        if (i + 1 >= len) {
+            return false;
+        }
+        uint8_t olen = opts[i + 1];
+        if (olen < 2 || i + olen > len) {
+            return false;
+        }
+
+        if (kind == COLO_TCPOPT_TIMESTAMP) {
+            if (olen != 10 || p->ts_ofs) {
+                return false;
+            }
+            p->ts_ofs = TCP_HEADER_LEN + i;
+        } else if (kind == COLO_TCPOPT_SACK) {
+            if (olen < 10 || (olen - 2) % 8 || p->sack_ofs) {
+                return false;
+            }
+            p->sack_ofs = TCP_HEADER_LEN + i;
+            p->sack_len = olen;
+        } else if (kind == COLO_TCPOPT_WSCALE && olen == 3) {
+            p->has_wscale = true;
+            p->wscale = opts[i + 2];
+        }
+        i += olen;
+    }
+    return true;
+}
+
+enum colo_parse_result
+colo_parse(struct dp_packet *packet, struct colo_tcp *p)
+{
+    uint8_t *data = dp_packet_data(packet);
+    size_t size = dp_packet_size(packet);
+    size_t ofs = ETH_HEADER_LEN;
+    uint8_t proto;
+
+    memset(p, 0, sizeof *p);
+    if (size < ETH_HEADER_LEN) {
+        return COLO_PARSE_NOT_TCP;
+    }
+
+    ovs_be16 eth_type = ALIGNED_CAST(const struct eth_header *,
+                                     data)->eth_type;
+    while (eth_type == htons(ETH_TYPE_VLAN_8021Q)
+           || eth_type == htons(ETH_TYPE_VLAN_8021AD)) {
+        if (size < ofs + VLAN_HEADER_LEN) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        const struct vlan_header *vlan;
+
+        vlan = ALIGNED_CAST(const struct vlan_header *, data + ofs);
+        eth_type = vlan->vlan_next_type;
+        ofs += VLAN_HEADER_LEN;
+    }
+
+    if (eth_type == htons(ETH_TYPE_IP)) {
+        const struct ip_header *ip;
+        size_t ihl, tot_len;
+
+        if (size < ofs + IP_HEADER_LEN) {
+            return COLO_PARSE_BAD;
+        }
+        ip = ALIGNED_CAST(const struct ip_header *, data + ofs);
+        if (ip->ip_proto != IPPROTO_TCP) {
+            return COLO_PARSE_NOT_TCP;
+        }
+        ihl = IP_IHL(ip->ip_ihl_ver) * 4;
+        tot_len = ntohs(ip->ip_tot_len);
+        if (IP_VER(ip->ip_ihl_ver) != 4 || ihl < IP_HEADER_LEN
+            || tot_len < ihl || size < ofs + tot_len) {
+            return COLO_PARSE_BAD;
+        }
+        if (ip->ip_frag_off & htons(IP_FRAG_OFF_MASK)) {
+            /* A non-first fragment carries no TCP header. */
+            return COLO_PARSE_BAD;
+        }
+        in6_addr_set_mapped_ipv4(&p->src, get_16aligned_be32(&ip->ip_src));
+        in6_addr_set_mapped_ipv4(&p->dst, get_16aligned_be32(&ip->ip_dst));
+        /* Ignore Ethernet padding past the IP datagram. */
+        size = ofs + tot_len;
+        ofs += ihl;
+    } else if (eth_type == htons(ETH_TYPE_IPV6)) {
+        const struct ovs_16aligned_ip6_hdr *ip6;
+        size_t end;
+
+        if (size < ofs + IPV6_HEADER_LEN) {
+            return COLO_PARSE_BAD;
+        }
+        ip6 = ALIGNED_CAST(const struct ovs_16aligned_ip6_hdr *,
+                           data + ofs);
+        end = ofs + IPV6_HEADER_LEN + ntohs(ip6->ip6_plen);
+        if (end > size) {
+            return COLO_PARSE_BAD;
+        }
+        size = end;
+        memcpy(&p->src, &ip6->ip6_src, sizeof p->src);
+        memcpy(&p->dst, &ip6->ip6_dst, sizeof p->dst);
+        p->ipv6 = true;
+        proto = ip6->ip6_nxt;
+        ofs += IPV6_HEADER_LEN;
+
+        /* Skip extension headers. */
+        for (;;) {
+            if (proto == IPPROTO_HOPOPTS || proto == IPPROTO_ROUTING
+                || proto == IPPROTO_DSTOPTS) {
+                if (size < ofs + 8) {
+                    return COLO_PARSE_BAD;
+                }
+                proto = data[ofs];
+                ofs += (data[ofs + 1] + 1) * 8;
+            } else if (proto == IPPROTO_FRAGMENT) {
+                const struct ovs_16aligned_ip6_frag *frag;
+
+                if (size < ofs + sizeof *frag) {
+                    return COLO_PARSE_BAD;
+                }
+                frag = ALIGNED_CAST(const struct ovs_16aligned_ip6_frag *,
+                                    data + ofs);
+                if (frag->ip6f_offlg & IP6F_OFF_MASK) {
+                    return COLO_PARSE_BAD;
+                }
+                proto = frag->ip6f_nxt;
+                ofs += sizeof *frag;
+            } else {
+                break;
+            }
+            if (ofs > size) {
+                return COLO_PARSE_BAD;
+            }
+        }
+        if (proto != IPPROTO_TCP) {
+            return COLO_PARSE_NOT_TCP;
+        }
+    } else {
+        return COLO_PARSE_NOT_TCP;
+    }
+
+    /* TCP. */
+    if (size < ofs + TCP_HEADER_LEN) {
+        return COLO_PARSE_BAD;
+    }
+    p->tcp = ALIGNED_CAST(struct tcp_header *, data + ofs);
+    size_t hlen = TCP_OFFSET(p->tcp->tcp_ctl) * 4;
+    if (hlen < TCP_HEADER_LEN || size < ofs + hlen) {
+        return COLO_PARSE_BAD;
+    }
+    p->flags = TCP_FLAGS(p->tcp->tcp_ctl);
+    p->payload_len = size - ofs - hlen;
+    if (!colo_parse_options(data + ofs + TCP_HEADER_LEN,
+                            hlen - TCP_HEADER_LEN, p)) {
+        return COLO_PARSE_BAD;
+    }
+    return COLO_PARSE_OK;
+}
+
+/* Reads and writes of 32-bit fields at 'ofs' bytes into the TCP header,
+ * which may be only 16-bit aligned. */
+uint32_t
+colo_tcp_get32(const struct colo_tcp *p, size_t ofs)
+{
+    ovs_be32 value;
+
+    memcpy(&value, (const uint8_t *) p->tcp + ofs, sizeof value);
+    return ntohl(value);
+}
+
+/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value' and
+ * updates the TCP checksum incrementally (RFC 1624), unless 'csum' is false
+ * because the checksum is left to offload.
+ *
+ * Option fields need not be 16-bit aligned, so the checksum is updated over
+ * the 16-bit words that cover the field. */
+static void
+colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, bool csum)
+{
+    uint8_t *base = (uint8_t *) p->tcp;
+    size_t start = ofs & ~(size_t) 1;
+    size_t n_words = (ofs + sizeof(ovs_be32) - start + 1) / 2;
+    ovs_be16 old[3], new[3];
+    ovs_be32 field = htonl(value);
+
+    memcpy(old, base + start, n_words * 2);
+    memcpy(base + ofs, &field, sizeof field);
+    if (csum) {
+        memcpy(new, base + start, n_words * 2);
+        for (size_t i = 0; i < n_words; i++) {
+            p->tcp->tcp_csum = recalc_csum16(p->tcp->tcp_csum,
+                                             old[i], new[i]);
+        }
+    }
+}
+
+uint32_t
+colo_tcp_seq(const struct colo_tcp *p)
+{
+    return ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
+}
+
+uint32_t
+colo_tcp_ack(const struct colo_tcp *p)
+{
+    return ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
+}
+
+/* Rewrites 'p' with the deltas of a learned connection. */
+void
+colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
+             uint64_t deltas, bool csum)
+{
+    uint32_t seq_delta = deltas >> 32;
+    uint32_t ts_delta = deltas;
+
+    if (dir == COLO_PRIMARY) {
+        if (p->flags & TCP_ACK) {
+            colo_tcp_set32(p, offsetof(struct tcp_header, tcp_ack),
+                           colo_tcp_get32(p, offsetof(struct tcp_header,
+                                                      tcp_ack)) + seq_delta,
+                           csum);
+        }
+        for (size_t ofs = p->sack_ofs + 2;
+             p->sack_ofs && ofs < p->sack_ofs + p->sack_len; ofs += 4) {
+            colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta, csum);
+        }
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            uint32_t tsecr = colo_tcp_get32(p, p->ts_ofs + 6);
+            if (tsecr) {
+                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, csum);
+            }
+        }
+    } else {
+        colo_tcp_set32(p, offsetof(struct tcp_header, tcp_seq),
+                       colo_tcp_get32(p, offsetof(struct tcp_header,
+                                                  tcp_seq)) - seq_delta,
+                       csum);
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            colo_tcp_set32(p, p->ts_ofs + 2,
+                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, csum);
+        }
+    }
+}
