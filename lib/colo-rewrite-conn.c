@@ -62,7 +62,8 @@ colo_conn_is_new_incarnation(const struct colo_conn *conn,
         return conn->role != COLO_ROLE_VM_SERVER || conn->peer_isn != seq;
     } else {
         return (conn->role != COLO_ROLE_VM_CLIENT
-                || (conn->halves & COLO_HAVE_SVM && conn->svm_isn != seq));
+                || (conn->halves & COLO_HAVE_SVM
+                    && colo_conn_svm_isn(conn) != seq));
     }
 }
 
@@ -171,7 +172,7 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
         if (flags & TCP_SYN && !(conn->halves & COLO_HAVE_SVM)) {
             conn->role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
                           : COLO_ROLE_VM_CLIENT);
-            conn->svm_isn = seq;
+            atomic_store_relaxed(&conn->svm_isn, seq);
             conn->halves |= COLO_HAVE_SVM;
             if (p->ts_ofs) {
                 conn->svm_ts = colo_tcp_get32(p, p->ts_ofs + 2);
@@ -223,7 +224,8 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
 
         atomic_read_relaxed(&conn->deltas, &pvm_half);
 
-        uint32_t seq_delta = conn->svm_isn - (uint32_t) (pvm_half >> 32);
+        uint32_t svm_isn = colo_conn_svm_isn(conn);
+        uint32_t seq_delta = svm_isn - (uint32_t) (pvm_half >> 32);
         uint32_t ts_delta = 0;
         uint32_t new_flags = COLO_F_LEARNED;
         uint32_t orig;
@@ -233,9 +235,57 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
             ts_delta = conn->svm_ts - (uint32_t) pvm_half;
             new_flags |= COLO_F_TS;
         }
+        if (conn->role == COLO_ROLE_VM_CLIENT) {
+            /* The peer's SYN+ACK answered a SYN that only the VM can have
+             * sent, on a port the VM chose. */
+            new_flags |= COLO_F_ASSURED;
+        }
+        atomic_store_relaxed(&conn->svm_nxt, svm_isn + 1);
         atomic_store_relaxed(&conn->deltas,
                              ((uint64_t) seq_delta << 32) | ts_delta);
         atomic_or_explicit(&conn->flags, new_flags, &orig,
+                           memory_order_release);
+    }
+}
+
+/* Looks at 'p', travelling in 'dir' on learned 'conn' that is not assured
+ * yet, for what only the real ends of the connection can send, and marks
+ * 'conn' assured if it finds it:
+ *
+ *   - The peer acknowledges data that the SVM sent: an off-path attacker
+ *     who forged the handshake does not see how much the SVM sent.
+ *
+ *   - The SVM goes on with the connection after a checkpoint, with a
+ *     segment that is neither a SYN (the SVM's SYN+ACK, which it sends
+ *     again for a handshake the PVM never completed) nor a RST.
+ *
+ * 'flags' are the flags of 'conn' when 'p' was looked up, 'seq_delta' its
+ * sequence delta. */
+void
+colo_conn_assure(struct colo_conn *conn, const struct colo_tcp *p,
+                 enum colo_direction dir, uint32_t flags, uint32_t seq_delta)
+{
+    bool assured = false;
+    uint32_t svm_nxt;
+    uint32_t orig;
+
+    atomic_read_relaxed(&conn->svm_nxt, &svm_nxt);
+    if (dir == COLO_SECONDARY) {
+        uint32_t end = colo_tcp_seq(p) + p->payload_len;
+
+        if (p->payload_len && INT_MOD_GT(end, svm_nxt)) {
+            atomic_store_relaxed(&conn->svm_nxt, end);
+        }
+        assured = (flags & COLO_F_CHECKPOINTED
+                   && !(p->flags & (TCP_SYN | TCP_RST)));
+    } else if (p->flags & TCP_ACK) {
+        uint32_t ack = colo_tcp_ack(p) + seq_delta;
+
+        assured = (INT_MOD_GT(ack, colo_conn_svm_isn(conn) + 1)
+                   && INT_MOD_GEQ(svm_nxt, ack));
+    }
+    if (assured) {
+        atomic_or_explicit(&conn->flags, COLO_F_ASSURED, &orig,
                            memory_order_release);
     }
 }
@@ -353,14 +403,25 @@ colo_conn_checkpoint(struct colo_conn *conn)
     uint64_t deltas;
     uint32_t orig;
 
+    uint32_t svm_isn = colo_conn_svm_isn(conn);
+    uint32_t svm_nxt;
+    uint32_t set;
+
     atomic_read_relaxed(&conn->deltas, &deltas);
+    atomic_read_relaxed(&conn->svm_nxt, &svm_nxt);
     if (flags & COLO_F_LEARNED) {
-        conn->svm_isn -= deltas >> 32;
+        svm_isn -= deltas >> 32;
+        svm_nxt -= deltas >> 32;
         conn->svm_ts -= (uint32_t) deltas;
-    } else if (conn->halves & COLO_HAVE_PVM) {
-        conn->svm_isn = deltas >> 32;
-        conn->svm_ts = deltas;
+    } else {
+        if (conn->halves & COLO_HAVE_PVM) {
+            svm_isn = deltas >> 32;
+            conn->svm_ts = deltas;
+        }
+        svm_nxt = svm_isn + 1;
     }
+    atomic_store_relaxed(&conn->svm_isn, svm_isn);
+    atomic_store_relaxed(&conn->svm_nxt, svm_nxt);
     colo_conn_checkpoint_fin(conn, flags, deltas >> 32);
     /* The connection uses timestamps if either side offered them. */
     bool ts = (flags & COLO_F_TS
@@ -368,7 +429,12 @@ colo_conn_checkpoint(struct colo_conn *conn)
     conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
                     | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0));
     atomic_store_relaxed(&conn->deltas, 0);
-    atomic_or_explicit(&conn->flags,
-                       COLO_F_LEARNED | (ts ? COLO_F_TS : 0), &orig,
-                       memory_order_release);
+    set = COLO_F_LEARNED | (ts ? COLO_F_TS : 0);
+    if (!(flags & COLO_F_ASSURED)) {
+        /* The SVM now has the PVM's connections, and only those: if it
+         * goes on with this one, the PVM has it too (see
+         * colo_conn_assure()). */
+        set |= COLO_F_CHECKPOINTED;
+    }
+    atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
 }

@@ -14,7 +14,6 @@
  * limitations under the License.
  */
 
-
 #ifndef COLO_REWRITE_PRIVATE_H
 #define COLO_REWRITE_PRIVATE_H 1
 
@@ -84,6 +83,9 @@ enum {
     COLO_F_FIN_PEER_ACKED = 1 << 5, /* The VM acknowledged the peer's FIN. */
     COLO_F_CLOSED = 1 << 6,     /* Both FINs acknowledged, or a RST. */
     COLO_F_SVM_ACK = 1 << 7,    /* 'svm_ack_win' is valid. */
+    COLO_F_ASSURED = 1 << 8,    /* Traffic only the real ends can send has
+                                 * confirmed the connection. */
+    COLO_F_CHECKPOINTED = 1 << 9,   /* Unassured across a checkpoint. */
 };
 
 /* Bits in 'wscale': the window scale options of the handshake (RFC 7323).
@@ -100,7 +102,7 @@ enum {
  * the SVM last offered plus as many bytes after it. */
 #define COLO_RST_SLACK 65535
 
-/* One connection, 96 bytes on 64-bit hosts.
+/* One connection, 104 bytes on 64-bit hosts.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
@@ -116,8 +118,8 @@ struct colo_conn {
     struct colo_key key;
     atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
 
-    /* Protected by the zone's mutex. */
-    uint32_t svm_isn;           /* SVM's initial sequence number. */
+    /* Written with the zone's mutex held. */
+    atomic_uint32_t svm_isn;    /* SVM's initial sequence number. */
     uint32_t peer_isn;          /* Peer's SYN sequence number. */
     uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
 
@@ -127,13 +129,17 @@ struct colo_conn {
                                      * SVM's numbering. */
     atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
     atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
-    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
-                                     * window it offered, unscaled. */
 
     /* Protected by the zone's mutex. */
     uint8_t role;               /* enum colo_role. */
     uint8_t halves;             /* COLO_HAVE_*. */
     atomic_uint8_t wscale;      /* COLO_WSCALE_*, read without the mutex. */
+
+    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
+                                     * window it offered, unscaled. */
+    uint32_t serial;            /* Order of creation in the zone. */
+    atomic_uint32_t svm_nxt;    /* Until COLO_F_ASSURED: the end of the
+                                 * data the SVM sent, in its numbering. */
 };
 
 /* A zone: connections that share state, usually one protected VM
@@ -145,6 +151,7 @@ struct colo_zone {
     struct ovs_mutex mutex;     /* Protects changes to 'conns', learning. */
     struct cmap conns;          /* Contains "struct colo_conn"s. */
     struct cmap_position evict_pos; /* Where eviction looks next. */
+    uint32_t next_serial;       /* 'serial' of the next entry. */
     atomic_bool failover;       /* Track no new connections. */
 
     atomic_uint64_t counters[COLO_N_STATS];
@@ -239,6 +246,16 @@ colo_conn_idle(const struct colo_conn *conn_, long long int now)
     return (uint32_t) now - used;
 }
 
+static inline uint32_t
+colo_conn_svm_isn(const struct colo_conn *conn_)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t svm_isn;
+
+    atomic_read_relaxed(&conn->svm_isn, &svm_isn);
+    return svm_isn;
+}
+
 enum colo_conn_state colo_conn_state(uint32_t flags);
 bool colo_conn_is_new_incarnation(const struct colo_conn *,
                                   const struct colo_tcp *,
@@ -248,6 +265,9 @@ void colo_conn_learn(struct colo_zone *, struct colo_conn *,
     OVS_REQUIRES(zone->mutex);
 void colo_conn_note_svm_ack(struct colo_conn *, const struct colo_tcp *,
                             uint32_t flags);
+void colo_conn_assure(struct colo_conn *, const struct colo_tcp *,
+                      enum colo_direction, uint32_t flags,
+                      uint32_t seq_delta);
 void colo_conn_track_close(struct colo_zone *, struct colo_conn *,
                            const struct colo_tcp *, enum colo_direction,
                            uint32_t flags, uint32_t seq_delta);

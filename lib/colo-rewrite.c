@@ -205,32 +205,73 @@ colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
     colo_zone_count(zone, why);
 }
 
-/* The zone is full: looks at a few entries, starting where the last look
- * ended, for a closed or half-open one to evict.  Established entries are
- * never evicted.  Returns true if it made room. */
+/* How willingly an entry is evicted to make room: the lowest rank first.
+ * Assured entries, whose real ends have both shown themselves, are never
+ * evicted. */
+enum colo_evict_rank {
+    COLO_EVICT_CLOSED,          /* Closed, lingering. */
+    COLO_EVICT_HALF_OPEN,       /* A handshake not learned yet. */
+    COLO_EVICT_UNASSURED,       /* Learned, not assured. */
+    COLO_EVICT_NEVER,           /* Assured. */
+};
+
+static enum colo_evict_rank
+colo_conn_evict_rank(uint32_t flags)
+{
+    return (flags & COLO_F_CLOSED ? COLO_EVICT_CLOSED
+            : !(flags & COLO_F_LEARNED) ? COLO_EVICT_HALF_OPEN
+            : !(flags & COLO_F_ASSURED) ? COLO_EVICT_UNASSURED
+            : COLO_EVICT_NEVER);
+}
+
+/* The number of entries colo_zone_evict() looks at. */
+#define COLO_EVICT_SAMPLE 64
+
+/* The zone is full: looks at COLO_EVICT_SAMPLE entries, starting where the
+ * last look ended, and evicts the one of the lowest rank, the oldest of
+ * those.  In a SYN flood the handshakes that are evicted are then the
+ * oldest that were looked at, not a legitimate one that happened to come
+ * next.  Returns true if it made room. */
 static bool
 colo_zone_evict(struct colo_zone *zone)
     OVS_REQUIRES(zone->mutex)
 {
-    for (int i = 0; i < 64; i++) {
+    enum colo_evict_rank best_rank = COLO_EVICT_NEVER;
+    struct colo_conn *best = NULL;
+    uint32_t best_age = 0;
+
+    for (int i = 0; i < COLO_EVICT_SAMPLE; i++) {
         struct cmap_node *node = cmap_next_position(&zone->conns,
                                                     &zone->evict_pos);
         if (!node) {
             memset(&zone->evict_pos, 0, sizeof zone->evict_pos);
             node = cmap_next_position(&zone->conns, &zone->evict_pos);
             if (!node) {
-                return false;
+                break;
             }
         }
 
         struct colo_conn *conn = CONTAINER_OF(node, struct colo_conn, node);
-        uint32_t flags = colo_conn_flags(conn);
-        if (flags & COLO_F_CLOSED || !(flags & COLO_F_LEARNED)) {
-            colo_conn_remove(zone, conn, COLO_STAT_CONNS_EVICTED);
-            return true;
+        enum colo_evict_rank rank = colo_conn_evict_rank(
+            colo_conn_flags(conn));
+        uint32_t age = zone->next_serial - conn->serial;
+
+        if (rank == COLO_EVICT_CLOSED) {
+            best = conn;
+            break;
+        } else if (rank < best_rank
+                   || (best && rank == best_rank && age > best_age)) {
+            best = conn;
+            best_rank = rank;
+            best_age = age;
         }
     }
-    return false;
+
+    if (!best) {
+        return false;
+    }
+    colo_conn_remove(zone, best, COLO_STAT_CONNS_EVICTED);
+    return true;
 }
 
 static struct colo_conn *
@@ -260,6 +301,9 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
     atomic_init(&conn->used, (uint32_t) now);
     atomic_init(&conn->svm_ack_win, 0);
     atomic_init(&conn->wscale, 0);
+    atomic_init(&conn->svm_isn, 0);
+    atomic_init(&conn->svm_nxt, 0);
+    conn->serial = zone->next_serial++;
     cmap_insert(&zone->conns, &conn->node, hash);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
@@ -345,6 +389,9 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
     atomic_store_relaxed(&conn->used, (uint32_t) now);
     if (dir == COLO_SECONDARY) {
         colo_conn_note_svm_ack(conn, &p, flags);
+    }
+    if (OVS_UNLIKELY(!(flags & COLO_F_ASSURED))) {
+        colo_conn_assure(conn, &p, dir, flags, deltas >> 32);
     }
     if (OVS_UNLIKELY(p.flags & (TCP_FIN | TCP_RST)
                      || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
@@ -440,7 +487,10 @@ colo_table_run(struct colo_table *table, long long int now)
                 if (idle >= COLO_HALF_OPEN_TIMEOUT * 1000LL) {
                     colo_conn_remove(zone, conn, COLO_STAT_CONNS_EXPIRED);
                 }
-            } else if (idle >= config.idle_timeout * 1000LL) {
+            } else if (idle >= (flags & COLO_F_ASSURED
+                                ? config.idle_timeout
+                                : MIN(config.idle_timeout,
+                                      COLO_UNASSURED_TIMEOUT)) * 1000LL) {
                 colo_conn_remove(zone, conn, COLO_STAT_CONNS_EXPIRED);
             }
         }

@@ -132,6 +132,14 @@ struct colo_config {
 #define COLO_DEFAULT_LINGER 30
 #define COLO_HALF_OPEN_TIMEOUT 60
 
+/* How long, at most, an entry that is learned but not assured may be idle
+ * before it expires, in seconds: 5 minutes, what Linux's conntrack gives a
+ * connection with unacknowledged data
+ * (nf_conntrack_tcp_timeout_unacknowledged).
+ * Only the handshake, which an attacker who cannot see the VM's packets
+ * may have forged, vouches for such an entry. */
+#define COLO_UNASSURED_TIMEOUT 300
+
 /* The largest idle timeout and linger, in seconds (about 24.8 days): entries
  * keep their last-used time in 32-bit milliseconds to stay small.  Larger
  * values are clamped to it. */

@@ -1074,6 +1074,16 @@ exchange_unchanged(struct ctx *t, const struct hs *h, uint32_t ofs,
     exchange_as(t, h, &x, ofs, stats);
 }
 
+/* Has the SVM send data on the learned connection of 't' and the peer
+ * acknowledge it, which assures the entry: it then lives for the idle
+ * timeout and is never evicted. */
+static void
+assure(struct ctx *t, const struct hs *h)
+{
+    exchange(t, h, 0);
+    exchange(t, h, 10);
+}
+
 /* Returns the dump-conns line expected for the connection of 't', learned
  * with 'h', in 'state', idle for 'idle' seconds.  The caller must free
  * it. */
@@ -2706,6 +2716,7 @@ test_expire(bool ipv6)
     ctx_init(&t, "lifecycle: default idle timeout", table, ipv6, 40000);
     t.now = 1000;
     handshake_server(&t, h, true);
+    assure(&t, h);
     t.now = 1000 + 4 * day;
     colo_table_run(table, t.now);
     check_conns(&t, 0, 1, 0, 0);
@@ -2785,6 +2796,117 @@ test_expire(bool ipv6)
     colo_table_destroy(table);
 }
 
+/* An entry learned from a handshake alone, which an off-path attacker can
+ * forge, expires after COLO_UNASSURED_TIMEOUT and is evicted for room,
+ * until traffic that only the real ends can send assures it. */
+static void
+test_assured(bool ipv6)
+{
+    struct vlog_module *module = vlog_module_from_name("colo_rewrite");
+    enum vlog_level level = vlog_get_level(module, VLF_CONSOLE);
+    long long int unassured = COLO_UNASSURED_TIMEOUT * 1000LL;
+    struct colo_table *table = colo_table_create();
+    const struct hs *h = &hs_plain;
+    struct ctx t[6];
+
+    for (int i = 0; i < ARRAY_SIZE(t); i++) {
+        ctx_init(&t[i], "assured: timeout", table, ipv6, 40000 + i);
+    }
+
+    /* t[0]: the handshake alone.  t[1]: the peer acknowledges the SVM's
+     * data.  t[2]: the VM opened the connection.  t[3]: the peer
+     * acknowledges the handshake, then data that the SVM never sent. */
+    handshake_server(&t[0], h, true);
+    handshake_server(&t[1], h, false);
+    assure(&t[1], h);
+    handshake_client(&t[2], h, true);
+    handshake_server(&t[3], h, true);
+    exchange(&t[3], h, 0);
+    xmit(&t[3], &(struct seg) {
+             .flags = TCP_ACK, .seq = h->c + 11, .ack = h->p + 21 },
+         &(struct seg) {
+             .flags = TCP_ACK, .seq = h->c + 11, .ack = h->s + 21 },
+         STAT(REWRITTEN));
+    colo_table_run(table, unassured - 1);
+    check_conns(&t[0], 0, 4, 0, 0);
+    colo_table_run(table, unassured);
+    check_conns(&t[0], 0, 2, 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_EXPIRED, 2);
+    quiesce();
+    exchange_unchanged(&t[0], h, 0, STAT(PASS_UNLEARNED));
+    exchange_unchanged(&t[3], h, 0, STAT(PASS_UNLEARNED));
+    exchange(&t[1], h, 20);
+    exchange(&t[2], h, 0);
+    colo_table_destroy(table);
+
+    /* A shorter idle timeout applies to unassured entries too. */
+    table = colo_table_create();
+    set_config(table, COLO_DEFAULT_MAX_CONNS, 100, COLO_DEFAULT_LINGER);
+    ctx_init(&t[0], "assured: idle timeout 100 s", table, ipv6, 40000);
+    handshake_server(&t[0], h, true);
+    colo_table_run(table, 99999);
+    check_conns(&t[0], 0, 1, 0, 0);
+    colo_table_run(table, 100000);
+    check_conns(&t[0], 0, 0, 0, 0);
+    quiesce();
+    colo_table_destroy(table);
+
+    /* After a checkpoint the SVM has the PVM's connections: one that it
+     * goes on with is assured, one it only offers a SYN+ACK for is not. */
+    table = colo_table_create();
+    ctx_init(&t[0], "assured: checkpoint", table, ipv6, 40000);
+    ctx_init(&t[1], "assured: checkpoint", table, ipv6, 40001);
+    handshake_server(&t[0], h, true);
+    handshake_server(&t[1], h, true);
+    check_uint(&t[0], "checkpoint(5)", colo_table_checkpoint(table, 5), 2);
+    xmit_pass(&t[0], &(struct seg) {
+                  .from_vm = true, .flags = TCP_SYN | TCP_ACK, .seq = h->p,
+                  .ack = h->c + 1 }, STAT(REWRITTEN));
+    xmit_pass(&t[1], &(struct seg) {
+                  .from_vm = true, .flags = TCP_ACK, .seq = h->p + 1,
+                  .ack = h->c + 1 }, STAT(REWRITTEN));
+    colo_table_run(table, unassured);
+    check_conns(&t[0], 0, 1, 0, 0);
+    quiesce();
+    xmit_pass(&t[0], &(struct seg) {
+                  .flags = TCP_ACK, .seq = h->c + 1, .ack = h->p + 1 },
+              STAT(PASS_UNLEARNED));
+    xmit_pass(&t[1], &(struct seg) {
+                  .flags = TCP_ACK, .seq = h->c + 1, .ack = h->p + 1 },
+              STAT(REWRITTEN));
+    colo_table_destroy(table);
+
+    /* Eviction takes a half-open entry first, then the oldest unassured
+     * one, never an assured one. */
+    vlog_set_levels(module, VLF_CONSOLE, VLL_ERR);
+    table = colo_table_create();
+    set_config(table, 3, COLO_DEFAULT_IDLE_TIMEOUT, COLO_DEFAULT_LINGER);
+    for (int i = 0; i < ARRAY_SIZE(t); i++) {
+        ctx_init(&t[i], "assured: eviction", table, ipv6, 40000 + i);
+    }
+    handshake_server(&t[0], h, true);
+    assure(&t[0], h);
+    handshake_server(&t[1], h, true);
+    xmit_pass(&t[2], &(struct seg) { .flags = TCP_SYN, .seq = h->c },
+              STAT(PASS_UNLEARNED));
+    handshake_server(&t[3], h, true);
+    check_conns(&t[0], 0, 3, 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_EVICTED, 1);
+    handshake_server(&t[4], h, true);
+    check_conns(&t[0], 0, 3, 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_EVICTED, 2);
+    quiesce();
+    exchange_unchanged(&t[1], h, 0, STAT(PASS_UNLEARNED));
+    assure(&t[3], h);
+    assure(&t[4], h);
+    exchange(&t[0], h, 20);
+    xmit_pass(&t[5], &(struct seg) { .flags = TCP_SYN, .seq = h->c },
+              STAT(PASS_ZONE_FULL));
+    check_counter(&t[0], COLO_STAT_CONNS_EVICTED, 2);
+    colo_table_destroy(table);
+    vlog_set_levels(module, VLF_CONSOLE, level);
+}
+
 static void
 test_lifecycle(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
@@ -2800,6 +2922,7 @@ test_lifecycle(struct ovs_cmdl_context *ctx OVS_UNUSED)
         test_close_rst_window(ipv6);
         test_incarnation(ipv6);
         test_expire(ipv6);
+        test_assured(ipv6);
     }
 }
 
@@ -2837,8 +2960,10 @@ test_bounds(struct ovs_cmdl_context *ctx OVS_UNUSED)
         ctx_init(&t[i], "bounds: a zone of 2", table, false, 40000 + i);
     }
 
-    /* Two established connections fill the zone. */
+    /* Two established connections fill the zone, assured: one by the
+     * peer's ack of the SVM's data, the other because the VM opened it. */
     handshake_server(&t[0], h, true);
+    assure(&t[0], h);
     handshake_client(&t[1], h, true);
 
     /* A third passes unrewritten, in both roles, and leaves no entry. */
@@ -2897,8 +3022,8 @@ test_bounds(struct ovs_cmdl_context *ctx OVS_UNUSED)
     check_counter(&t[5], COLO_STAT_CONNS_EVICTED, 3);
     quiesce();
 
-    /* t[4] lost its entry: it cannot get one back, as established entries
-     * are never evicted. */
+    /* t[4] lost its entry: it cannot get one back, as assured entries are
+     * never evicted. */
     xmit_pass(&t[4], &(struct seg) {
                   .from_vm = true, .flags = TCP_SYN | TCP_ACK, .seq = h3.s,
                   .ack = h3.c + 1 }, STAT(PASS_ZONE_FULL));
