@@ -206,12 +206,14 @@ colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
 }
 
 /* How willingly an entry is evicted to make room: the lowest rank first.
- * Assured entries, whose real ends have both shown themselves, are never
+ * A half-open entry and a learned one that is not assured rank the same,
+ * so that a flood of forged handshakes, completed or not, evicts its own
+ * oldest entries rather than a legitimate handshake under way.  Assured
+ * entries, whose real ends have both shown themselves, are never
  * evicted. */
 enum colo_evict_rank {
     COLO_EVICT_CLOSED,          /* Closed, lingering. */
-    COLO_EVICT_HALF_OPEN,       /* A handshake not learned yet. */
-    COLO_EVICT_UNASSURED,       /* Learned, not assured. */
+    COLO_EVICT_UNASSURED,       /* Half-open, or learned but not assured. */
     COLO_EVICT_NEVER,           /* Assured. */
 };
 
@@ -219,7 +221,6 @@ static enum colo_evict_rank
 colo_conn_evict_rank(uint32_t flags)
 {
     return (flags & COLO_F_CLOSED ? COLO_EVICT_CLOSED
-            : !(flags & COLO_F_LEARNED) ? COLO_EVICT_HALF_OPEN
             : !(flags & COLO_F_ASSURED) ? COLO_EVICT_UNASSURED
             : COLO_EVICT_NEVER);
 }
@@ -229,9 +230,10 @@ colo_conn_evict_rank(uint32_t flags)
 
 /* The zone is full: looks at COLO_EVICT_SAMPLE entries, starting where the
  * last look ended, and evicts the one of the lowest rank, the oldest of
- * those.  In a SYN flood the handshakes that are evicted are then the
- * oldest that were looked at, not a legitimate one that happened to come
- * next.  Returns true if it made room. */
+ * those (by creation, which the clock's milliseconds cannot order in a
+ * flood).  In a SYN flood the handshakes evicted are then the oldest that
+ * were looked at, not a legitimate one that happened to come next.
+ * Returns true if it made room. */
 static bool
 colo_zone_evict(struct colo_zone *zone)
     OVS_REQUIRES(zone->mutex)

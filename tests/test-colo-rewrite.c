@@ -2876,8 +2876,8 @@ test_assured(bool ipv6)
               STAT(REWRITTEN));
     colo_table_destroy(table);
 
-    /* Eviction takes a half-open entry first, then the oldest unassured
-     * one, never an assured one. */
+    /* Eviction takes the oldest entry that is not assured, half-open or
+     * learned, never an assured one. */
     vlog_set_levels(module, VLF_CONSOLE, VLL_ERR);
     table = colo_table_create();
     set_config(table, 3, COLO_DEFAULT_IDLE_TIMEOUT, COLO_DEFAULT_LINGER);
@@ -2890,13 +2890,14 @@ test_assured(bool ipv6)
     xmit_pass(&t[2], &(struct seg) { .flags = TCP_SYN, .seq = h->c },
               STAT(PASS_UNLEARNED));
     handshake_server(&t[3], h, true);
-    check_conns(&t[0], 0, 3, 0, 0);
+    check_conns(&t[0], 1, 2, 0, 0);
     check_counter(&t[0], COLO_STAT_CONNS_EVICTED, 1);
     handshake_server(&t[4], h, true);
     check_conns(&t[0], 0, 3, 0, 0);
     check_counter(&t[0], COLO_STAT_CONNS_EVICTED, 2);
     quiesce();
     exchange_unchanged(&t[1], h, 0, STAT(PASS_UNLEARNED));
+    exchange_unchanged(&t[2], h, 0, STAT(PASS_UNLEARNED));
     assure(&t[3], h);
     assure(&t[4], h);
     exchange(&t[0], h, 20);
