@@ -25,6 +25,8 @@
  *                         checksum.
  *   colo-rewrite-conn.c   the connection state machine: handshake,
  *                         learning, close, checkpoint of one entry.
+ *   colo-rewrite-cand.c   candidates: a peer's SYN on an open connection,
+ *                         until the SVM shows what it is.
  *   colo-rewrite-stats.c  counters, statistics and dumps.
  *
  * Nothing outside the engine includes this header. */
@@ -39,6 +41,7 @@
 #include "openvswitch/thread.h"
 #include "openvswitch/types.h"
 #include "ovs-atomic.h"
+#include "ovs-rcu.h"
 #include "util.h"
 
 struct dp_packet;
@@ -86,6 +89,29 @@ enum {
     COLO_F_ASSURED = 1 << 8,    /* Traffic only the real ends can send has
                                  * confirmed the connection. */
     COLO_F_CHECKPOINTED = 1 << 9,   /* Unassured across a checkpoint. */
+    COLO_F_CAND = 1 << 10,      /* The zone has a candidate for it. */
+};
+
+/* A peer's SYN with another initial sequence number on a learned, open
+ * connection: a new connection on the same key, or a spoofed SYN.  Only the
+ * SVM can tell: it answers a new connection with a SYN+ACK that
+ * acknowledges the candidate's SYN, an old one with a challenge ACK
+ * (RFC 5961).  Until it does, the entry keeps rewriting the old connection;
+ * the candidate keeps the new connection's handshake, as a new entry would.
+ * Candidates are rare, so they live beside the entries, in the zone's
+ * 'cands', and cost an entry nothing but COLO_F_CAND.
+ *
+ * 'conn' and 'peer_isn' never change; the rest is protected by the zone's
+ * mutex. */
+struct colo_cand {
+    struct cmap_node node;      /* In colo_zone's 'cands'. */
+    const struct colo_conn *conn;   /* The entry it is a candidate for. */
+    uint32_t peer_isn;          /* The candidate SYN's sequence number. */
+    uint32_t pvm_isn;           /* From the peer's ACK, see 'halves'. */
+    uint32_t pvm_ts;            /* Its TSecr, see 'halves'. */
+    uint8_t halves;             /* COLO_HAVE_PVM, COLO_HAVE_PVM_TS. */
+    bool peer_wscale;           /* The SYN offered window scaling. */
+    bool checkpointed;          /* A checkpoint came after the SYN. */
 };
 
 /* Bits in 'wscale': the window scale options of the handshake (RFC 7323).
@@ -150,6 +176,7 @@ struct colo_zone {
 
     struct ovs_mutex mutex;     /* Protects changes to 'conns', learning. */
     struct cmap conns;          /* Contains "struct colo_conn"s. */
+    struct cmap cands;          /* Contains "struct colo_cand"s. */
     struct cmap_position evict_pos; /* Where eviction looks next. */
     uint32_t next_serial;       /* 'serial' of the next entry. */
     atomic_bool failover;       /* Track no new connections. */
@@ -272,5 +299,35 @@ void colo_conn_track_close(struct colo_zone *, struct colo_conn *,
                            const struct colo_tcp *, enum colo_direction,
                            uint32_t flags, uint32_t seq_delta);
 void colo_conn_checkpoint(struct colo_conn *);
+
+/* Candidates (colo-rewrite-cand.c), see struct colo_cand.  All but
+ * colo_cand_match() need the zone's mutex. */
+
+/* Where a packet of a connection with a candidate belongs. */
+enum colo_cand_match {
+    COLO_CAND_OLD,              /* The connection the entry tracks. */
+    COLO_CAND_NEW,              /* The candidate's new connection. */
+    COLO_CAND_GONE,             /* No candidate: the entry was replaced
+                                 * meanwhile, look again with the mutex. */
+};
+
+bool colo_cand_is_syn(const struct colo_conn *, const struct colo_tcp *,
+                      enum colo_direction);
+void colo_cand_offer(struct colo_zone *, struct colo_conn *,
+                     const struct colo_tcp *);
+enum colo_cand_match colo_cand_match(const struct colo_zone *,
+                                     const struct colo_conn *,
+                                     const struct colo_tcp *,
+                                     enum colo_direction, uint32_t flags);
+void colo_cand_note(struct colo_zone *, const struct colo_conn *,
+                    const struct colo_tcp *);
+bool colo_cand_confirmed(const struct colo_zone *, const struct colo_conn *,
+                         const struct colo_tcp *, enum colo_direction,
+                         uint32_t flags);
+void colo_cand_take(struct colo_zone *, struct colo_conn *,
+                    const struct colo_conn *old, const struct colo_tcp *);
+void colo_cand_checkpoint(struct colo_zone *, const struct colo_conn *);
+void colo_cand_drop(struct colo_zone *, const struct colo_conn *);
+void colo_cand_destroy_all(struct colo_zone *);
 
 #endif /* colo-rewrite-private.h */

@@ -14,7 +14,6 @@
  * limitations under the License.
  */
 
-
 #include <config.h>
 
 #include "colo-rewrite-private.h"
@@ -100,6 +99,7 @@ colo_zone_get(struct colo_table *table, uint16_t id)
             zone->id = id;
             ovs_mutex_init(&zone->mutex);
             cmap_init(&zone->conns);
+            cmap_init(&zone->cands);
             atomic_read_relaxed(&table->failover, &failover);
             atomic_init(&zone->failover, failover);
             for (size_t i = 0; i < COLO_N_STATS; i++) {
@@ -201,6 +201,9 @@ colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
     OVS_REQUIRES(zone->mutex)
 {
     cmap_remove(&zone->conns, &conn->node, colo_key_hash(&conn->key));
+    if (colo_conn_flags(conn) & COLO_F_CAND) {
+        colo_cand_drop(zone, conn);
+    }
     ovsrcu_postpone(free, conn);
     colo_zone_count(zone, why);
 }
@@ -276,25 +279,14 @@ colo_zone_evict(struct colo_zone *zone)
     return true;
 }
 
+/* Adds a new, empty entry for 'key' to 'zone', whatever the bound. */
 static struct colo_conn *
-colo_conn_create(struct colo_table *table, struct colo_zone *zone,
-                 const struct colo_key *key, uint32_t hash,
-                 long long int now)
+colo_conn_insert_new(struct colo_zone *zone, const struct colo_key *key,
+                     uint32_t hash, long long int now)
     OVS_REQUIRES(zone->mutex)
 {
-    unsigned int max_conns;
-    struct colo_conn *conn;
+    struct colo_conn *conn = xzalloc(sizeof *conn);
 
-    atomic_read_relaxed(&table->max_conns, &max_conns);
-    if (cmap_count(&zone->conns) >= max_conns && !colo_zone_evict(zone)) {
-        VLOG_WARN_RL(&rl, "zone %"PRIu16" is full (colo-max-conns=%u): "
-                     "new connections pass unrewritten", zone->id,
-                     max_conns);
-        colo_zone_count(zone, COLO_STAT_PASS_ZONE_FULL);
-        return NULL;
-    }
-
-    conn = xzalloc(sizeof *conn);
     conn->key = *key;
     atomic_init(&conn->flags, 0);
     atomic_init(&conn->fin_vm_end, 0);
@@ -309,6 +301,51 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
     cmap_insert(&zone->conns, &conn->node, hash);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
+}
+
+/* Adds a new, empty entry for 'key' to 'zone', making room if the zone is
+ * full.  Returns NULL if it cannot. */
+static struct colo_conn *
+colo_conn_create(struct colo_table *table, struct colo_zone *zone,
+                 const struct colo_key *key, uint32_t hash,
+                 long long int now)
+    OVS_REQUIRES(zone->mutex)
+{
+    unsigned int max_conns;
+
+    atomic_read_relaxed(&table->max_conns, &max_conns);
+    if (cmap_count(&zone->conns) >= max_conns && !colo_zone_evict(zone)) {
+        VLOG_WARN_RL(&rl, "zone %"PRIu16" is full (colo-max-conns=%u): "
+                     "new connections pass unrewritten", zone->id,
+                     max_conns);
+        colo_zone_count(zone, COLO_STAT_PASS_ZONE_FULL);
+        return NULL;
+    }
+    return colo_conn_insert_new(zone, key, hash, now);
+}
+
+/* The SVM's packet 'p' confirmed the candidate of 'conn': replaces 'conn'
+ * by a new entry that has the candidate's handshake.  Returns the new
+ * entry, or NULL if there is none (failover). */
+static struct colo_conn *
+colo_conn_replace_by_cand(struct colo_zone *zone, struct colo_conn *conn,
+                          const struct colo_tcp *p, long long int now)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_conn *new_conn = NULL;
+    bool failover;
+
+    atomic_read_relaxed(&zone->failover, &failover);
+    if (!failover) {
+        /* The new entry goes in before the old one goes, so that a packet
+         * looked up meanwhile without the mutex finds one of them: it takes
+         * the old one's place in the bound. */
+        new_conn = colo_conn_insert_new(zone, &conn->key,
+                                        colo_key_hash(&conn->key), now);
+        colo_cand_take(zone, new_conn, conn, p);
+    }
+    colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
+    return new_conn;
 }
 
 enum colo_result
@@ -337,6 +374,7 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
 
     colo_key_init(&key, &p, dir);
     hash = colo_key_hash(&key);
+lookup:
     conn = colo_conn_find(zone, &key, hash);
     flags = conn ? colo_conn_flags(conn) : 0;
 
@@ -352,7 +390,24 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
         atomic_read_relaxed(&zone->failover, &failover);
         ovs_mutex_lock(&zone->mutex);
         conn = colo_conn_find(zone, &key, hash);
-        if (conn && colo_conn_is_new_incarnation(conn, &p, dir)) {
+        if (!conn) {
+            /* Created below. */
+        } else if (colo_cand_is_syn(conn, &p, dir)) {
+            /* The old connection goes on until the SVM says otherwise. */
+            colo_cand_offer(zone, conn, &p);
+            ovs_mutex_unlock(&zone->mutex);
+            atomic_store_relaxed(&conn->used, (uint32_t) now);
+            colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
+            return COLO_RESULT_PASSED;
+        } else if (colo_cand_confirmed(zone, conn, &p, dir,
+                                       colo_conn_flags(conn))) {
+            conn = colo_conn_replace_by_cand(zone, conn, &p, now);
+            if (!conn) {
+                ovs_mutex_unlock(&zone->mutex);
+                colo_zone_count(zone, COLO_STAT_PASS_UNTRACKED);
+                return COLO_RESULT_PASSED;
+            }
+        } else if (colo_conn_is_new_incarnation(conn, &p, dir)) {
             colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
             conn = NULL;
         }
@@ -384,6 +439,36 @@ colo_table_process(struct colo_table *table, uint16_t zone_id,
             colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
             return COLO_RESULT_PASSED;
         }
+    }
+
+    if (OVS_UNLIKELY(flags & COLO_F_CAND)
+        && colo_cand_match(zone, conn, &p, dir, flags) != COLO_CAND_OLD) {
+        /* Maybe a packet of the candidate's connection: make sure with the
+         * mutex, which candidates change only with. */
+        ovs_mutex_lock(&zone->mutex);
+        if (colo_conn_find(zone, &key, hash) != conn) {
+            /* The candidate replaced 'conn' meanwhile: start again with
+             * the new entry. */
+            ovs_mutex_unlock(&zone->mutex);
+            goto lookup;
+        } else if (colo_cand_match(zone, conn, &p, dir, flags)
+                   != COLO_CAND_NEW) {
+            /* The old connection's after all. */
+        } else if (dir == COLO_PRIMARY) {
+            colo_cand_note(zone, conn, &p);
+            ovs_mutex_unlock(&zone->mutex);
+            colo_zone_count(zone, COLO_STAT_PASS_UNLEARNED);
+            return COLO_RESULT_PASSED;
+        } else if (colo_cand_confirmed(zone, conn, &p, dir, flags)) {
+            conn = colo_conn_replace_by_cand(zone, conn, &p, now);
+            if (!conn) {
+                ovs_mutex_unlock(&zone->mutex);
+                colo_zone_count(zone, COLO_STAT_PASS_UNTRACKED);
+                return COLO_RESULT_PASSED;
+            }
+            flags = colo_conn_flags(conn);
+        }
+        ovs_mutex_unlock(&zone->mutex);
     }
 
     uint64_t deltas;
@@ -436,6 +521,7 @@ colo_table_destroy(struct colo_table *table)
             free(conn);
         }
         cmap_destroy(&zone->conns);
+        colo_cand_destroy_all(zone);
         ovs_mutex_destroy(&zone->mutex);
         free(zone);
     }
@@ -538,6 +624,9 @@ colo_zone_checkpoint(struct colo_zone *zone)
     unsigned int n = 0;
 
     CMAP_FOR_EACH (conn, node, &zone->conns) {
+        if (colo_conn_flags(conn) & COLO_F_CAND) {
+            colo_cand_checkpoint(zone, conn);
+        }
         colo_conn_checkpoint(conn);
         n++;
     }

@@ -2796,6 +2796,89 @@ test_expire(bool ipv6)
     colo_table_destroy(table);
 }
 
+/* A peer's SYN with another ISN on an established connection changes
+ * nothing until the SVM answers it with a SYN+ACK: an off-path attacker who
+ * knows the addresses and ports can send one. */
+static void
+test_spoofed_syn(bool ipv6)
+{
+    struct colo_table *table = colo_table_create();
+    const struct hs *h = &hs_plain;
+    struct hs h3 = hs_neg;
+    struct seg syn, ack;
+    struct ctx t[100];
+
+    /* Spoofed SYNs, and ACKs that would complete their handshakes, on 100
+     * established connections: every one keeps rewriting, as the SVM's
+     * challenge ACKs are. */
+    for (int i = 0; i < ARRAY_SIZE(t); i++) {
+        ctx_init(&t[i], "spoofed SYN: established", table, ipv6, 40000 + i);
+        handshake_server(&t[i], h, i % 2);
+        assure(&t[i], h);
+    }
+    for (int i = 0; i < ARRAY_SIZE(t); i++) {
+        syn = (struct seg) { .flags = TCP_SYN, .seq = h->c + 1000 + i };
+        ack = (struct seg) {
+            .flags = TCP_ACK, .seq = h->c + 1001 + i, .ack = 0x12345678,
+        };
+        xmit_pass(&t[i], &syn, STAT(PASS_UNLEARNED));
+        xmit_pass(&t[i], &syn, STAT(PASS_UNLEARNED));
+        xmit_pass(&t[i], &ack, STAT(PASS_UNLEARNED));
+        lsend(&t[i], h, true, TCP_ACK, 20, 20, 0);
+    }
+    check_conns(&t[0], 0, ARRAY_SIZE(t), 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_CREATED, ARRAY_SIZE(t));
+    for (int i = 0; i < ARRAY_SIZE(t); i++) {
+        exchange(&t[i], h, 20);
+    }
+
+    /* The SVM's SYN+ACK for the new connection replaces the entry, in
+     * either order with the peer's ACK. */
+    for (int i = 0; i < 2; i++) {
+        t[i].what = "spoofed SYN: a real new connection";
+        handshake_server(&t[i], &h3, i);
+        check_dump_has(&t[i], &h3, "established", 0);
+        exchange(&t[i], &h3, 0);
+    }
+    check_conns(&t[0], 0, ARRAY_SIZE(t), 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_CREATED, ARRAY_SIZE(t) + 2);
+    quiesce();
+    colo_table_destroy(table);
+
+    /* A checkpoint with a new connection under way: the SVM, now a copy of
+     * the PVM, goes on with the new connection in the PVM's numbers. */
+    table = colo_table_create();
+    ctx_init(&t[0], "spoofed SYN: new connection across a checkpoint",
+             table, ipv6, 40000);
+    ctx_init(&t[1], "spoofed SYN: spoofed SYN across a checkpoint",
+             table, ipv6, 40001);
+    for (int i = 0; i < 2; i++) {
+        handshake_server(&t[i], h, true);
+        assure(&t[i], h);
+        xmit_pass(&t[i], &(struct seg) { .flags = TCP_SYN, .seq = h3.c },
+                  STAT(PASS_UNLEARNED));
+    }
+    check_uint(&t[0], "checkpoint(5)", colo_table_checkpoint(table, 5), 2);
+    xmit_pass(&t[0], &(struct seg) {
+                  .from_vm = true, .flags = TCP_ACK, .seq = h3.p + 1,
+                  .ack = h3.c + 1 }, STAT(REWRITTEN));
+    xmit_pass(&t[0], &(struct seg) {
+                  .flags = TCP_ACK, .seq = h3.c + 1, .ack = h3.p + 1 },
+              STAT(REWRITTEN));
+    check_counter(&t[0], COLO_STAT_CONNS_CREATED, 3);
+    /* The old connection, in the PVM's numbers now. */
+    xmit_pass(&t[1], &(struct seg) {
+                  .from_vm = true, .flags = TCP_ACK, .seq = h->p + 21,
+                  .ack = h->c + 21 }, STAT(REWRITTEN));
+    xmit_pass(&t[1], &(struct seg) {
+                  .flags = TCP_ACK, .seq = h->c + 21, .ack = h->p + 21 },
+              STAT(REWRITTEN));
+    check_counter(&t[0], COLO_STAT_CONNS_CREATED, 3);
+    check_conns(&t[0], 0, 2, 0, 0);
+    quiesce();
+    colo_table_destroy(table);
+}
+
 /* An entry learned from a handshake alone, which an off-path attacker can
  * forge, expires after COLO_UNASSURED_TIMEOUT and is evicted for room,
  * until traffic that only the real ends can send assures it. */
@@ -2924,6 +3007,7 @@ test_lifecycle(struct ovs_cmdl_context *ctx OVS_UNUSED)
         test_incarnation(ipv6);
         test_expire(ipv6);
         test_assured(ipv6);
+        test_spoofed_syn(ipv6);
     }
 }
 
