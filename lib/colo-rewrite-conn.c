@@ -19,10 +19,7 @@
 
 #include "colo-rewrite-private.h"
 
-#include "openvswitch/vlog.h"
 #include "packets.h"
-
-VLOG_DEFINE_THIS_MODULE(colo_rewrite_conn);
 
 enum colo_conn_state
 colo_conn_state(uint32_t flags)
@@ -151,18 +148,22 @@ colo_conn_rst_acceptable(const struct colo_conn *conn_, uint32_t flags,
  *     PVM_ISN is its ack - 1 and PVM_TS its TSecr.
  *
  * Only the first value of each half counts, so retransmitted handshake
- * packets change nothing. */
-void
-colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
-                const struct colo_tcp *p, enum colo_direction dir)
-    OVS_REQUIRES(zone->mutex)
+ * packets change nothing.
+ *
+ * Returns true if 'p' gave the PVM's half before the SVM's was known: the
+ * SVM lags behind the PVM, and 'p' passes unrewritten.  Called with the
+ * zone's mutex held. */
+bool
+colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
+                enum colo_direction dir)
 {
+    bool pvm_first = false;
     uint16_t flags = p->flags;
     uint32_t seq = colo_tcp_seq(p);
     uint32_t ack = colo_tcp_ack(p);
 
     if (colo_conn_flags(conn) & COLO_F_LEARNED || flags & TCP_RST) {
-        return;
+        return false;
     }
 
     if (flags & TCP_SYN) {
@@ -197,17 +198,7 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
         if (learn && !(conn->halves & COLO_HAVE_PVM)) {
             uint32_t pvm_ts = 0;
 
-            if (!(conn->halves & COLO_HAVE_SVM)) {
-                static struct vlog_rate_limit order_rl
-                    = VLOG_RATE_LIMIT_INIT(1, 5);
-
-                VLOG_INFO_RL(&order_rl, "zone %"PRIu16": the peer's %s "
-                             "came before the SVM's %s; it passes "
-                             "unrewritten (the SVM lags behind the PVM)",
-                             zone->id, flags & TCP_SYN ? "SYN+ACK" : "ACK",
-                             flags & TCP_SYN ? "SYN" : "SYN+ACK");
-            }
-
+            pvm_first = !(conn->halves & COLO_HAVE_SVM);
             conn->halves |= COLO_HAVE_PVM;
             if (p->ts_ofs) {
                 pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
@@ -246,6 +237,7 @@ colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
         atomic_or_explicit(&conn->flags, new_flags, &orig,
                            memory_order_release);
     }
+    return pvm_first;
 }
 
 /* Looks at 'p', travelling in 'dir' on learned 'conn' that is not assured

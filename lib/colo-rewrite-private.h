@@ -287,9 +287,8 @@ enum colo_conn_state colo_conn_state(uint32_t flags);
 bool colo_conn_is_new_incarnation(const struct colo_conn *,
                                   const struct colo_tcp *,
                                   enum colo_direction);
-void colo_conn_learn(struct colo_zone *, struct colo_conn *,
-                     const struct colo_tcp *, enum colo_direction)
-    OVS_REQUIRES(zone->mutex);
+bool colo_conn_learn(struct colo_conn *, const struct colo_tcp *,
+                     enum colo_direction);
 void colo_conn_note_svm_ack(struct colo_conn *, const struct colo_tcp *,
                             uint32_t flags);
 void colo_conn_assure(struct colo_conn *, const struct colo_tcp *,

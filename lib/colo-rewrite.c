@@ -423,8 +423,18 @@ lookup:
                 return COLO_RESULT_PASSED;
             }
         }
-        colo_conn_learn(zone, conn, &p, dir);
+        bool pvm_first = colo_conn_learn(conn, &p, dir);
         ovs_mutex_unlock(&zone->mutex);
+        if (pvm_first) {
+            static struct vlog_rate_limit order_rl
+                = VLOG_RATE_LIMIT_INIT(1, 5);
+
+            VLOG_INFO_RL(&order_rl, "zone %"PRIu16": the peer's %s came "
+                         "before the SVM's %s; it passes unrewritten (the "
+                         "SVM lags behind the PVM)", zone->id,
+                         p.flags & TCP_SYN ? "SYN+ACK" : "ACK",
+                         p.flags & TCP_SYN ? "SYN" : "SYN+ACK");
+        }
 
         flags = colo_conn_flags(conn);
         atomic_store_relaxed(&conn->used, (uint32_t) now);
