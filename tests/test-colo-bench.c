@@ -319,7 +319,7 @@ bench_flood(enum flood_kind kind, unsigned int n_flood,
 
         if (process(table, i, COLO_PRIMARY, TCP_ACK, c + 101, pv + 201)
             != COLO_RESULT_REWRITTEN) {
-            ++*lost;
+            (*lost)++;
         }
     }
 

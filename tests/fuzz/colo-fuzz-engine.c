@@ -39,7 +39,6 @@
 #include <netinet/in.h>
 #include <netinet/ip6.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +50,7 @@
 #include "ovs-rcu.h"
 #include "packets.h"
 #include "openvswitch/vlog.h"
+#include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -91,9 +91,8 @@ get32(struct input *in)
 #define fuzz_assert(COND)                                               \
     do {                                                                \
         if (!(COND)) {                                                  \
-            fprintf(stderr, "colo-fuzz-engine: %s:%d: %s\n",            \
-                    __FILE__, __LINE__, #COND);                         \
-            abort();                                                    \
+            ovs_abort(0, "colo-fuzz-engine: %s:%d: %s",                 \
+                      __FILE__, __LINE__, #COND);                       \
         }                                                               \
     } while (0)
 

@@ -26,7 +26,6 @@
 #include <config.h>
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,9 +80,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (odp_actions_from_string(ds_cstr(&s), NULL, &again)
                     || again.size != NLA_ALIGN(a->nla_len)
                     || memcmp(again.data, a, a->nla_len)) {
-                    fprintf(stderr, "colo-fuzz-odp: in \"%s\", %s does "
-                            "not parse back the same\n", text, ds_cstr(&s));
-                    abort();
+                    ovs_abort(0, "colo-fuzz-odp: in \"%s\", %s does not "
+                              "parse back the same", text, ds_cstr(&s));
                 }
             }
         }

@@ -28,7 +28,6 @@
 #include <config.h>
 
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,9 +79,8 @@ check_round_trip(const struct ofpbuf *ofpacts)
             char *again = format(&decoded);
 
             if (strcmp(text, again)) {
-                fprintf(stderr, "colo-fuzz-ofp: OpenFlow 0x%02x: \"%s\" "
-                        "came back as \"%s\"\n", v, text, again);
-                abort();
+                ovs_abort(0, "colo-fuzz-ofp: OpenFlow 0x%02x: \"%s\" came "
+                          "back as \"%s\"", v, text, again);
             }
             free(again);
         }
