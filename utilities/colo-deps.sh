@@ -89,6 +89,10 @@ COLO_SYSTEM_PACKAGES="iproute2 ethtool tcpdump iperf3 netcat-openbsd"
 # they also need a Debian kernel in /boot, and are skipped without one.
 COLO_QEMU_PACKAGES="qemu-system-x86 busybox-static cpio kmod"
 
+# What the test command's fuzzing (make fuzz) needs on top: clang with
+# libFuzzer and the sanitizers' runtime, and llvm-cov for the coverage.
+COLO_FUZZ_PACKAGES="clang libclang-rt-14-dev llvm"
+
 # colo_build
 #
 # Configures (once) and builds ovs-colo in the source folder.  The output
