@@ -128,12 +128,9 @@ colo_dp_execute(struct colo_dp *dp, struct dp_packet_batch *batch,
                 const struct nlattr *action, long long int now_ms)
 {
     const struct ovs_action_colo_rewrite *cr = nl_attr_get(action);
-    struct dp_packet *packet;
 
-    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
-        colo_table_process(dp->table, cr->zone, cr->direction, packet,
-                           now_ms);
-    }
+    colo_table_process_batch(dp->table, cr->zone, cr->direction, batch,
+                             now_ms);
 }
 
 void

@@ -499,6 +499,18 @@ lookup:
     return COLO_RESULT_REWRITTEN;
 }
 
+void
+colo_table_process_batch(struct colo_table *table, uint16_t zone_id,
+                         enum colo_direction dir,
+                         struct dp_packet_batch *batch, long long int now)
+{
+    struct dp_packet *packet;
+
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        colo_table_process(table, zone_id, dir, packet, now);
+    }
+}
+
 /* Tables. */
 
 struct colo_table *

@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 struct dp_packet;
+struct dp_packet_batch;
 struct ds;
 
 /* Which way a packet travels, relative to the SVM. */
@@ -154,6 +155,12 @@ void colo_table_get_config(const struct colo_table *, struct colo_config *);
 enum colo_result colo_table_process(struct colo_table *, uint16_t zone,
                                     enum colo_direction, struct dp_packet *,
                                     long long int now_ms);
+
+/* Processes every packet of 'batch', as colo_table_process() would one by
+ * one, in the same 'zone' and direction.  This is what a datapath calls. */
+void colo_table_process_batch(struct colo_table *, uint16_t zone,
+                              enum colo_direction, struct dp_packet_batch *,
+                              long long int now_ms);
 
 /* Removes the entries that are closed and have lingered, and those idle for
  * longer than their timeout.  Call it periodically (every second or so);
