@@ -32,6 +32,24 @@ colo_conn_state(uint32_t flags)
             : COLO_CONN_ESTABLISHED);
 }
 
+/* Returns the state of 'conn' in a zone whose epoch is 'epoch', without
+ * the zone's mutex: a stale entry is in the state colo_conn_checkpoint()
+ * would leave it in, learned, without the VM's FIN if that came before
+ * learning. */
+enum colo_conn_state
+colo_conn_state_at(const struct colo_conn *conn, uint32_t epoch)
+{
+    uint32_t flags = colo_conn_flags(conn);
+
+    if (colo_conn_epoch(conn) != epoch) {
+        if (!(flags & (COLO_F_LEARNED | COLO_F_FIN_VM_ACKED))) {
+            flags &= ~COLO_F_FIN_VM;
+        }
+        flags |= COLO_F_LEARNED;
+    }
+    return colo_conn_state(flags);
+}
+
 /* Returns true if 'p', travelling in 'dir', is a SYN that opens a new
  * connection on the key of 'conn' instead of repeating the one 'conn'
  * tracks: a SYN or the peer's SYN+ACK once 'conn' is closed, or a SYN
@@ -429,4 +447,24 @@ colo_conn_checkpoint(struct colo_conn *conn)
         set |= COLO_F_CHECKPOINTED;
     }
     atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+}
+
+/* Brings 'conn' up to date with the checkpoints of 'zone' that came after
+ * its values were set (see "Checkpoints" in colo-rewrite-private.h).  One
+ * colo_conn_checkpoint() stands for any number of checkpoints: after the
+ * first, the deltas are 0 and the others change nothing.  Called with the
+ * zone's mutex held. */
+void
+colo_conn_sync(struct colo_zone *zone, struct colo_conn *conn)
+    OVS_REQUIRES(zone->mutex)
+{
+    uint32_t epoch = colo_zone_epoch(zone);
+
+    if (colo_conn_epoch(conn) != epoch) {
+        if (colo_conn_flags(conn) & COLO_F_CAND) {
+            colo_cand_checkpoint(zone, conn);
+        }
+        colo_conn_checkpoint(conn);
+        atomic_store_explicit(&conn->epoch, epoch, memory_order_release);
+    }
 }

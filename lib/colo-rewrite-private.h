@@ -34,12 +34,15 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "cmap.h"
 #include "colo-rewrite.h"
 #include "hash.h"
+#include "openvswitch/list.h"
 #include "openvswitch/thread.h"
 #include "openvswitch/types.h"
+#include "ovs-thread.h"
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "util.h"
@@ -128,7 +131,7 @@ enum {
  * the SVM last offered plus as many bytes after it. */
 #define COLO_RST_SLACK 65535
 
-/* One connection, 104 bytes on 64-bit hosts.
+/* One connection, 112 bytes on 64-bit hosts.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
@@ -137,8 +140,21 @@ enum {
  * Until COLO_F_LEARNED is set, 'deltas' holds the PVM's half of the
  * handshake instead (PVM ISN << 32 | PVM timestamp), which the packet path
  * never reads.  The deltas are stored there before COLO_F_LEARNED is set,
- * and changed afterward only by a checkpoint, which waits for the packet
- * path to quiesce. */
+ * and changed afterward only by a checkpoint.
+ *
+ * Checkpoints
+ * -----------
+ *
+ * A checkpoint does not visit the entries: it only advances the zone's
+ * 'epoch'.  The values an entry keeps in the SVM's numbering ('deltas',
+ * 'svm_isn', 'svm_nxt', 'svm_ts', 'fin_vm_end') belong to the entry's own
+ * 'epoch'; an entry whose epoch is behind the zone's is "stale": it is to
+ * be read as if colo_conn_checkpoint() had been applied to it, which makes
+ * its deltas 0.  The packet path rewrites a stale, assured, open entry
+ * with no delta at all, without a lock; anything else it does to a stale
+ * entry, it does after colo_conn_sync() brought the entry up to date with
+ * the zone's mutex held.  The sweeper brings the rest up to date in the
+ * background (see colo_table_run()). */
 struct colo_conn {
     struct cmap_node node;      /* In colo_zone's 'conns'. */
     struct colo_key key;
@@ -166,28 +182,54 @@ struct colo_conn {
     uint32_t serial;            /* Order of creation in the zone. */
     atomic_uint32_t svm_nxt;    /* Until COLO_F_ASSURED: the end of the
                                  * data the SVM sent, in its numbering. */
+    atomic_uint32_t epoch;      /* The zone's epoch that the values in the
+                                 * SVM's numbering belong to. */
 };
 
 /* A zone: connections that share state, usually one protected VM
- * interface. */
+ * interface.  Allocated with xzalloc_cacheline(), so that the counters,
+ * written once per batch, do not share a cache line with what every
+ * packet reads. */
 struct colo_zone {
-    struct cmap_node node;      /* In colo_table's 'zones'. */
-    uint16_t id;
+    PADDED_MEMBERS_CACHELINE_MARKER(CACHE_LINE_SIZE, cacheline0,
+        struct cmap_node node;      /* In colo_table's 'zones'. */
+        uint16_t id;
+        atomic_bool failover;       /* Track no new connections. */
+        atomic_uint32_t epoch;      /* Checkpoints so far, modulo 2^32.
+                                     * Only changed with 'mutex' held. */
+        struct cmap conns;          /* Contains "struct colo_conn"s. */
+        struct cmap cands;          /* Contains "struct colo_cand"s. */
 
-    struct ovs_mutex mutex;     /* Protects changes to 'conns', learning. */
-    struct cmap conns;          /* Contains "struct colo_conn"s. */
-    struct cmap cands;          /* Contains "struct colo_cand"s. */
-    struct cmap_position evict_pos; /* Where eviction looks next. */
-    uint32_t next_serial;       /* 'serial' of the next entry. */
-    atomic_bool failover;       /* Track no new connections. */
+        struct ovs_mutex mutex;     /* Protects changes to 'conns',
+                                     * learning. */
+        struct cmap_position evict_pos; /* Where eviction looks next. */
+        uint32_t next_serial;       /* 'serial' of the next entry. */
+    );
 
-    atomic_uint64_t counters[COLO_N_STATS];
+    PADDED_MEMBERS_CACHELINE_MARKER(CACHE_LINE_SIZE, cacheline1,
+        atomic_uint64_t counters[COLO_N_STATS];
+    );
+};
+
+/* A thread that processes packets: 'seq' is odd while it is inside
+ * colo_table_process_batch() or colo_table_process(), so that a checkpoint
+ * can wait for the packets that may have seen the old epoch (see
+ * colo_table_checkpoint()).  Allocated on a cache line of its own. */
+struct colo_thread {
+    struct ovs_list node;       /* In colo_table's 'threads'. */
+    struct colo_table *table;
+    atomic_uint64_t seq;
 };
 
 struct colo_table {
     struct ovs_mutex mutex;     /* Protects inserts into 'zones'. */
     struct cmap zones;          /* Contains "struct colo_zone"s. */
     atomic_bool failover;       /* Zones created from now on fail over. */
+
+    /* Threads that have processed packets, see struct colo_thread. */
+    ovsthread_key_t thread_key;     /* This thread's colo_thread. */
+    struct ovs_mutex threads_mutex;
+    struct ovs_list threads OVS_GUARDED;
 
     /* Settings, see struct colo_config. */
     atomic_uint max_conns;
@@ -244,9 +286,23 @@ void colo_zone_count(struct colo_zone *, enum colo_stat);
 
 /* Connections (colo-rewrite-conn.c). */
 
+/* Hashes 'key'.  An IPv4 connection hashes only the 12 bytes that tell it
+ * apart: its addresses are IPv4-mapped, and 'ipv6' is 0. */
 static inline uint32_t
 colo_key_hash(const struct colo_key *key)
 {
+    if (!key->ipv6) {
+        uint32_t vm, peer;
+        uint32_t hash = 0;
+
+        memcpy(&vm, &key->vm_addr.s6_addr[12], sizeof vm);
+        memcpy(&peer, &key->peer_addr.s6_addr[12], sizeof peer);
+        hash = hash_add(hash, vm);
+        hash = hash_add(hash, peer);
+        hash = hash_add(hash, ((uint32_t) key->vm_port << 16)
+                              | key->peer_port);
+        return hash_finish(hash, 12);
+    }
     return hash_bytes(key, sizeof *key, 0);
 }
 
@@ -284,6 +340,8 @@ colo_conn_svm_isn(const struct colo_conn *conn_)
 }
 
 enum colo_conn_state colo_conn_state(uint32_t flags);
+enum colo_conn_state colo_conn_state_at(const struct colo_conn *,
+                                        uint32_t epoch);
 bool colo_conn_is_new_incarnation(const struct colo_conn *,
                                   const struct colo_tcp *,
                                   enum colo_direction);
@@ -298,6 +356,31 @@ void colo_conn_track_close(struct colo_zone *, struct colo_conn *,
                            const struct colo_tcp *, enum colo_direction,
                            uint32_t flags, uint32_t seq_delta);
 void colo_conn_checkpoint(struct colo_conn *);
+
+/* Returns the epoch of 'conn'. */
+static inline uint32_t
+colo_conn_epoch(const struct colo_conn *conn_)
+{
+    struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
+    uint32_t epoch;
+
+    atomic_read_explicit(&conn->epoch, &epoch, memory_order_acquire);
+    return epoch;
+}
+
+/* Returns the epoch of 'zone'. */
+static inline uint32_t
+colo_zone_epoch(const struct colo_zone *zone_)
+{
+    struct colo_zone *zone = CONST_CAST(struct colo_zone *, zone_);
+    uint32_t epoch;
+
+    atomic_read_explicit(&zone->epoch, &epoch, memory_order_acquire);
+    return epoch;
+}
+
+void colo_conn_sync(struct colo_zone *, struct colo_conn *);
+void colo_zone_sync(struct colo_zone *);
 
 /* Candidates (colo-rewrite-cand.c), see struct colo_cand.  All but
  * colo_cand_match() need the zone's mutex. */

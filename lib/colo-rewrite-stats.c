@@ -86,8 +86,9 @@ colo_table_get_zone_stats(const struct colo_table *table, uint16_t zone_id,
         atomic_read_relaxed(&zone->counters[i], &stats->counters[i]);
     }
     atomic_read_relaxed(&zone->failover, &stats->failover);
+    uint32_t epoch = colo_zone_epoch(zone);
     CMAP_FOR_EACH (conn, node, &zone->conns) {
-        stats->n_by_state[colo_conn_state(colo_conn_flags(conn))]++;
+        stats->n_by_state[colo_conn_state_at(conn, epoch)]++;
         stats->n_conns++;
     }
     return true;
@@ -197,7 +198,7 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
     unsigned int n = 0;
 
     for (size_t i = 0; i < n_zones; i++) {
-        const struct colo_zone *zone = colo_zone_find(table, zones[i]);
+        struct colo_zone *zone = colo_zone_find(table, zones[i]);
         const struct colo_conn **conns = NULL;
         size_t n_conns = 0, allocated = 0;
         const struct colo_conn *conn;
@@ -205,6 +206,9 @@ colo_table_dump_conns(const struct colo_table *table, int zone_id,
         if (zone_id >= 0 && zone->id != zone_id) {
             continue;
         }
+
+        /* Entries that a checkpoint made stale show their new deltas. */
+        colo_zone_sync(zone);
 
         /* Sorted by key, so that two dumps compare line by line. */
         CMAP_FOR_EACH (conn, node, &zone->conns) {

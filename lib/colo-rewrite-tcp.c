@@ -40,6 +40,17 @@ colo_parse_options(const uint8_t *opts, size_t len, struct colo_tcp *p)
 {
     size_t i = 0;
 
+    /* What nearly every segment of an established connection has: no
+     * options, or NOP, NOP, timestamps (RFC 7323, Appendix A). */
+    if (!len) {
+        return true;
+    } else if (len == 12 && opts[0] == COLO_TCPOPT_NOP
+               && opts[1] == COLO_TCPOPT_NOP
+               && opts[2] == COLO_TCPOPT_TIMESTAMP && opts[3] == 10) {
+        p->ts_ofs = TCP_HEADER_LEN + 2;
+        return true;
+    }
+
     while (i < len) {
         uint8_t kind = opts[i];
 
@@ -216,28 +227,38 @@ colo_tcp_get32(const struct colo_tcp *p, size_t ofs)
     return ntohl(value);
 }
 
-/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value' and
- * updates the TCP checksum incrementally (RFC 1624), unless 'csum' is false
- * because the checksum is left to offload.
+/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value'.
+ * If 'acc' is nonnull, adds the change to the checksum accumulator '*acc'
+ * (see colo_tcp_rewrite()).
  *
- * Option fields need not be 16-bit aligned, so the checksum is updated over
- * the 16-bit words that cover the field. */
+ * The checksum covers the header as 16-bit words from its start: a field
+ * at an even offset changes two of them, one at an odd offset (an option
+ * after a lone NOP) three, the words that cover it. */
 static void
-colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, bool csum)
+colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint32_t *acc)
 {
     uint8_t *base = (uint8_t *) p->tcp;
-    size_t start = ofs & ~(size_t) 1;
-    size_t n_words = (ofs + sizeof(ovs_be32) - start + 1) / 2;
-    ovs_be16 old[3], new[3];
     ovs_be32 field = htonl(value);
 
-    memcpy(old, base + start, n_words * 2);
-    memcpy(base + ofs, &field, sizeof field);
-    if (csum) {
-        memcpy(new, base + start, n_words * 2);
-        for (size_t i = 0; i < n_words; i++) {
-            p->tcp->tcp_csum = recalc_csum16(p->tcp->tcp_csum,
-                                             old[i], new[i]);
+    if (!acc) {
+        memcpy(base + ofs, &field, sizeof field);
+    } else if (!(ofs & 1)) {
+        ovs_be16 old[2], new[2];
+
+        memcpy(old, base + ofs, sizeof old);
+        memcpy(new, &field, sizeof new);
+        memcpy(base + ofs, &field, sizeof field);
+        *acc += ((uint16_t) ~old[0] + (uint16_t) new[0]
+                 + (uint16_t) ~old[1] + (uint16_t) new[1]);
+    } else {
+        size_t start = ofs - 1;
+        ovs_be16 old[3], new[3];
+
+        memcpy(old, base + start, sizeof old);
+        memcpy(base + ofs, &field, sizeof field);
+        memcpy(new, base + start, sizeof new);
+        for (size_t i = 0; i < ARRAY_SIZE(old); i++) {
+            *acc += (uint16_t) ~old[i] + (uint16_t) new[i];
         }
     }
 }
@@ -254,39 +275,44 @@ colo_tcp_ack(const struct colo_tcp *p)
     return ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
 }
 
-/* Rewrites 'p' with the deltas of a learned connection. */
+/* Rewrites 'p' with the deltas of a learned connection.  Unless 'csum' is
+ * false, because the checksum is left to offload, the TCP checksum is
+ * updated incrementally (RFC 1624, eqn. 3): each changed 16-bit word adds
+ * its old value's complement and its new value to one 32-bit sum, folded
+ * into the checksum once. */
 void
 colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
-             uint64_t deltas, bool csum)
+                 uint64_t deltas, bool csum)
 {
     uint32_t seq_delta = deltas >> 32;
     uint32_t ts_delta = deltas;
+    uint32_t sum = csum ? (uint16_t) ~p->tcp->tcp_csum : 0;
+    uint32_t *acc = csum ? &sum : NULL;
 
     if (dir == COLO_PRIMARY) {
         if (p->flags & TCP_ACK) {
             colo_tcp_set32(p, offsetof(struct tcp_header, tcp_ack),
-                           colo_tcp_get32(p, offsetof(struct tcp_header,
-                                                      tcp_ack)) + seq_delta,
-                           csum);
+                           colo_tcp_ack(p) + seq_delta, acc);
         }
         for (size_t ofs = p->sack_ofs + 2;
              p->sack_ofs && ofs < p->sack_ofs + p->sack_len; ofs += 4) {
-            colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta, csum);
+            colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta, acc);
         }
         if (p->ts_ofs && flags & COLO_F_TS) {
             uint32_t tsecr = colo_tcp_get32(p, p->ts_ofs + 6);
             if (tsecr) {
-                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, csum);
+                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, acc);
             }
         }
     } else {
         colo_tcp_set32(p, offsetof(struct tcp_header, tcp_seq),
-                       colo_tcp_get32(p, offsetof(struct tcp_header,
-                                                  tcp_seq)) - seq_delta,
-                       csum);
+                       colo_tcp_seq(p) - seq_delta, acc);
         if (p->ts_ofs && flags & COLO_F_TS) {
             colo_tcp_set32(p, p->ts_ofs + 2,
-                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, csum);
+                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, acc);
         }
+    }
+    if (csum) {
+        p->tcp->tcp_csum = csum_finish(sum);
     }
 }

@@ -287,9 +287,14 @@ conn_params(int gen, int idx, struct conn_params *cp)
             cp->zone = old.zone;
             cp->ipv6 = old.ipv6;
             cp->vlan = old.vlan;
-            if (cp->c_isn == old.c_isn) {
-                cp->c_isn++;
-            }
+            /* A new incarnation's SYN starts well past the old
+             * connection's sequence space, as Linux's does after
+             * TIME-WAIT (65537 past the old end).  A SYN at the old
+             * connection's next sequence number, as two random ISNs near
+             * the wrap may give, makes the new connection's first ACK as
+             * much the old connection's as the new one's, and the engine
+             * takes it for the old one's. */
+            cp->c_isn = old.c_isn + (1u << 30) + cp->c_isn % 4096;
             if (cp->s_isn == old.s_isn || cp->s_isn == old.p_isn) {
                 cp->s_isn += 2;
                 if (cp->s_isn == cp->p_isn) {
@@ -1065,7 +1070,7 @@ send_step(struct worker *w, struct slot *slot, int side, int other_progress)
     struct pkt_layout lay;
     enum colo_result result;
     long long int now, after, used;
-    unsigned int done_after = 0;
+    unsigned int done_before = 0;
 
     if (slot->pos == 0 && ckpt) {
         set_once(&cs->ck_base, read_uint(&ck_done[cp->zone]));
@@ -1073,18 +1078,17 @@ send_step(struct worker *w, struct slot *slot, int side, int other_progress)
 
     build_packet(w->pkt, &slot->addrs, side, seg, &lay);
     atomic_read_relaxed(&cs->used, &used);
+
+    /* A checkpoint that has returned before the packet goes in has zeroed
+     * the deltas for it: the packet must not see the old ones. */
+    if (ckpt) {
+        done_before = read_uint(&ck_done[cp->zone]);
+    }
     now = clock_get();
     result = colo_table_process(table, zone_ids[cp->zone], side_dir(side),
                                 w->pkt, now);
     after = clock_get();
     atomic_store_relaxed(&cs->used, now);
-
-    /* This thread does not quiesce before its next round, so a checkpoint
-     * that has already returned now zeroed the deltas before the round
-     * began: this packet must not have seen the old ones. */
-    if (ckpt) {
-        done_after = read_uint(&ck_done[cp->zone]);
-    }
 
     int other_after;
     atomic_read_explicit(&cs->progress[!side], &other_after,
@@ -1140,7 +1144,7 @@ send_step(struct worker *w, struct slot *slot, int side, int other_progress)
 
         atomic_read(&ck_started[cp->zone], &started);
         maybe_ckpt = started > read_uint(&cs->ck_base);
-        must_zero = done_after > read_uint(&cs->ck_created);
+        must_zero = done_before > read_uint(&cs->ck_created);
         zc->must_zero += must_zero;
     }
     bool late = (used && after - used + TICK_MS
@@ -1956,7 +1960,7 @@ test_colo_stress_main(int argc, char *argv[])
                                               &workers[i]);
     }
 
-    /* colo_table_checkpoint() waits for every thread to quiesce. */
+    /* This thread only waits: let RCU go on without it. */
     ovsrcu_quiesce_start();
     for (int i = 0; i < n_threads; i++) {
         xpthread_join(workers[i].thread, NULL);
