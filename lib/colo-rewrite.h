@@ -164,14 +164,18 @@ void colo_table_process_batch(struct colo_table *, uint16_t zone,
 
 /* Removes the entries that are closed and have lingered, and those idle for
  * longer than their timeout.  Call it periodically (every second or so);
- * the packet path never walks the table. */
+ * the packet path never walks the table.  It holds a zone's mutex only for
+ * batches of a few dozen entries, so that learning never waits for a whole
+ * sweep. */
 void colo_table_run(struct colo_table *, long long int now_ms);
 
 /* Events.  'zone' is a zone number, or -1 for every zone.
  *
  * colo_table_checkpoint() sets the deltas of every entry to 0: after a COLO
- * checkpoint the SVM is a copy of the PVM.  It returns only once no packet
- * can still be rewritten with an old delta.
+ * checkpoint the SVM is a copy of the PVM.  It takes constant time, whatever
+ * the number of entries, and returns only once no packet can still be
+ * rewritten with an old delta (it waits for the batches in flight on other
+ * threads).
  *
  * colo_table_failover() stops tracking new connections in the zone (for
  * every zone, also those created later, if 'zone' is -1); existing entries
