@@ -50,7 +50,8 @@ ofproto_libofproto_la_SOURCES += \
 tests_ovstest_SOURCES += \
 	colo/tests/test-colo-rewrite.c \
 	colo/tests/test-colo-stress.c \
-	colo/tests/test-colo-bench.c
+	colo/tests/test-colo-bench.c \
+	colo/tests/test-colo-flood.c
 
 TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
