@@ -80,6 +80,26 @@ colo_tcp_csum_set_offloaded(struct dp_packet *packet)
 #endif
 }
 
+/* Marks 'packet' as a NIC with receive checksum offload passes it on: its
+ * IP and L4 checksums are known good (so that conntrack, for one, does not
+ * verify them again).  For tests and benchmarks. */
+static inline void
+colo_csum_set_good(struct dp_packet *packet)
+{
+#if COLO_OVS_AT_LEAST(3, 6)
+    dp_packet_ip_checksum_set_good(packet);
+    dp_packet_l4_checksum_set_good(packet);
+#elif COLO_OVS_AT_LEAST(3, 3)
+    dp_packet_ol_set_ip_csum_good(packet);
+    dp_packet_ol_set_l4_csum_good(packet);
+#else
+    *dp_packet_ol_flags_ptr(packet) &= ~(DP_PACKET_OL_RX_IP_CKSUM_BAD
+                                         | DP_PACKET_OL_RX_L4_CKSUM_BAD);
+    *dp_packet_ol_flags_ptr(packet) |= (DP_PACKET_OL_RX_IP_CKSUM_GOOD
+                                        | DP_PACKET_OL_RX_L4_CKSUM_GOOD);
+#endif
+}
+
 /* Composes in 'packet' a packet that matches 'flow', with 'l7_len' bytes of
  * payload from 'l7' (or zeros if 'l7' is null), and correct checksums. */
 static inline void
