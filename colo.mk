@@ -51,6 +51,10 @@ tests_ovstest_SOURCES += \
 	colo/tests/test-colo-rewrite.c \
 	colo/tests/test-colo-stress.c \
 	colo/tests/test-colo-bench.c \
+	colo/tests/test-colo-bench.h \
+	colo/tests/test-colo-bench-cmp.c \
+	colo/tests/test-colo-bench-pkt.c \
+	colo/tests/test-colo-bench-table.c \
 	colo/tests/test-colo-flood.c
 
 TESTSUITE_AT += \
