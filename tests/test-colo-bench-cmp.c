@@ -572,6 +572,32 @@ print_comparison(const struct bench_cmp_result *r, unsigned int n_conns,
     print_row("seed model / colo", r->seed_x, 2, seed_goal);
 }
 
+/* Prints how bench_compare() measures. */
+void
+bench_compare_print_method(double clock_ns)
+{
+    printf("method: against OVS's userspace conntrack, a model of QEMU's "
+           "filter-rewriter (the seed: copy, chained hash table, full "
+           "checksum) and miniflow_extract(), the datapath's parse\n"
+           "method: connections picked at random (fixed seed); batches of "
+           "%d refilled from a pool of %d buffers for each of the four, "
+           "each batch run through the four in turn (starting with another "
+           "each time) on its own copy of the same packets, headers warm in "
+           "the cache as after receive, payload not; 66-byte ACKs and "
+           "%d-byte frames; medians of the runs, ratios the medians of each "
+           "run's\n"
+           "method: conntrack: conntrack_execute(zone=%d, commit=false), "
+           "what a datapath's ct(zone=%d) does with each established "
+           "packet, on connections committed by their handshakes\n"
+           "method: checksums marked good on receive and not offloaded, "
+           "for all four: colo updates the TCP checksum incrementally, "
+           "conntrack does not verify it, the seed model recomputes it\n"
+           "method: the clock costs %.1f ns a reading, subtracted from each "
+           "batch's time\n", BENCH_BATCH, POOL_PACKETS,
+           14 + 20 + 32 + BENCH_FULL_PAYLOAD, BENCH_ZONE, BENCH_ZONE,
+           clock_ns);
+}
+
 /* Compares the four on 'colo', a table of 'n_conns' connections learned
  * with bench_learn_table(), in 'n_runs' runs of 'n_packets' packets of each
  * kind and direction; reading the clock costs 'clock_ns'.  Sets up

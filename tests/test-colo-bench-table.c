@@ -158,7 +158,7 @@ bench_threads(struct colo_table *table, unsigned int n_conns, bool quick)
 
     printf("threads: 2 threads / 1 thread in one zone: %.2f (1 thread "
            "%.2f Mpps, 2 threads %.2f Mpps; %.0f ACKs, both directions, "
-           "each thread on %d of its own; median of %"PRIuSIZE")\n",
+           "each thread on %d packets of its own; median of %"PRIuSIZE")\n",
            bench_median(ratio, n_runs), bench_median(mpps1, n_runs),
            bench_median(mpps2, n_runs), n_packets,
            THREAD_BATCHES * BENCH_BATCH, n_runs);

@@ -383,26 +383,11 @@ test_colo_bench_main(int argc, char *argv[])
     vlog_set_levels_from_string_assert("poll_loop:off");
 
     double clock_ns = bench_clock_cost();
-    printf("colo-bench: colo_rewrite on Open vSwitch %s against its "
-           "userspace conntrack, a model of QEMU's filter-rewriter (the "
-           "seed: copy, hash table, full checksum) and miniflow_extract()\n"
-           "colo-bench: TCP/IPv4, the VM a server, NOP,NOP,TS on every "
-           "segment; established, assured connections picked at random "
-           "(fixed seed); batches of %d, each run through the four in turn "
-           "on its own copy of the same packets, headers warm in the cache "
-           "as after receive; 66-byte ACKs and %d-byte frames\n"
-           "colo-bench: conntrack: conntrack_execute(zone=%d, "
-           "commit=false), what a datapath's ct(zone=%d) does to each "
-           "established packet, on connections committed by their "
-           "handshakes\n"
-           "colo-bench: checksums: marked good on receive and not "
-           "offloaded, for all four (colo updates the TCP checksum "
-           "incrementally, conntrack does not verify it, the seed model "
-           "recomputes it)\n"
-           "colo-bench: clock: %.1f ns per reading, subtracted from each "
-           "batch's time\n", PACKAGE_VERSION, BENCH_BATCH,
-           14 + 20 + 32 + BENCH_FULL_PAYLOAD, BENCH_ZONE, BENCH_ZONE,
-           clock_ns);
+    printf("method: colo_rewrite on Open vSwitch %s, on TCP/IPv4, the VM a "
+           "server, NOP,NOP,TS on every segment, on established and "
+           "assured connections learned through real handshakes\n",
+           PACKAGE_VERSION);
+    bench_compare_print_method(clock_ns);
 
     struct size_result results[MAX_SIZES];
     for (size_t i = 0; i < opts.n_sizes; i++) {

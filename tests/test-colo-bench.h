@@ -122,6 +122,7 @@ struct bench_cmp_result {
     double seed_x[BENCH_N_KINDS][2];    /* seed model / colo. */
 };
 
+void bench_compare_print_method(double clock_ns);
 void bench_compare(struct colo_table *, unsigned int n_conns, size_t n_runs,
                    size_t n_packets, double clock_ns,
                    struct bench_cmp_result *);
