@@ -51,18 +51,37 @@ struct dp_packet;
 struct tcp_header;
 
 /* Connection key.  Both directions of a connection map to the same key,
- * because the direction keyword says which end is the VM.  IPv4 addresses
- * are stored IPv4-mapped; 'ipv6' keeps an IPv6 connection whose addresses
- * happen to be IPv4-mapped apart from an IPv4 one. */
+ * because the direction keyword says which end is the VM.
+ *
+ * An entry stores only the first colo_key_size() bytes of its key: 16 for
+ * IPv4, 40 for IPv6.  'ipv6' is among them, so keys of the two families
+ * never compare equal. */
 struct colo_key {
-    struct in6_addr vm_addr;
-    struct in6_addr peer_addr;
     ovs_be16 vm_port;
     ovs_be16 peer_port;
     uint8_t ipv6;
     uint8_t pad[3];
+    union {
+        struct {
+            ovs_be32 vm;
+            ovs_be32 peer;
+        } ip4;
+        struct {
+            struct in6_addr vm;
+            struct in6_addr peer;
+        } ip6;
+    };
 };
 BUILD_ASSERT_DECL(sizeof(struct colo_key) == 40);
+
+#define COLO_KEY_SIZE_IPV4 16
+#define COLO_KEY_SIZE_IPV6 40
+
+static inline size_t
+colo_key_size(const struct colo_key *key)
+{
+    return key->ipv6 ? COLO_KEY_SIZE_IPV6 : COLO_KEY_SIZE_IPV4;
+}
 
 /* Which end opened the connection. */
 enum colo_role {
@@ -131,7 +150,7 @@ enum {
  * the SVM last offered plus as many bytes after it. */
 #define COLO_RST_SLACK 65535
 
-/* One connection, 112 bytes on 64-bit hosts.
+/* One connection, 88 bytes on 64-bit hosts for IPv4, 112 for IPv6.
  *
  * 'key' never changes.  The handshake halves are written only with the
  * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
@@ -157,7 +176,6 @@ enum {
  * background (see colo_table_run()). */
 struct colo_conn {
     struct cmap_node node;      /* In colo_zone's 'conns'. */
-    struct colo_key key;
     atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
 
     /* Written with the zone's mutex held. */
@@ -184,6 +202,10 @@ struct colo_conn {
                                  * data the SVM sent, in its numbering. */
     atomic_uint32_t epoch;      /* The zone's epoch that the values in the
                                  * SVM's numbering belong to. */
+
+    /* Never changes.  Last, because only colo_key_size() bytes of it are
+     * there: never copy it whole. */
+    struct colo_key key;
 };
 
 /* A zone: connections that share state, usually one protected VM
@@ -241,10 +263,10 @@ struct colo_table {
  * packet. */
 struct colo_tcp {
     struct tcp_header *tcp;
+    const void *src;            /* Source address, 4 or 16 bytes. */
+    const void *dst;            /* Destination address, the same. */
     uint16_t flags;             /* TCP_* flags. */
     bool ipv6;
-    struct in6_addr src;
-    struct in6_addr dst;
 
     /* Offsets of options within the TCP header, 0 if absent. */
     uint16_t ts_ofs;            /* Kind 8 (timestamps). */
@@ -286,24 +308,27 @@ void colo_zone_count(struct colo_zone *, enum colo_stat);
 
 /* Connections (colo-rewrite-conn.c). */
 
-/* Hashes 'key'.  An IPv4 connection hashes only the 12 bytes that tell it
- * apart: its addresses are IPv4-mapped, and 'ipv6' is 0. */
+/* Hashes 'key'. */
 static inline uint32_t
 colo_key_hash(const struct colo_key *key)
 {
     if (!key->ipv6) {
-        uint32_t vm, peer;
         uint32_t hash = 0;
 
-        memcpy(&vm, &key->vm_addr.s6_addr[12], sizeof vm);
-        memcpy(&peer, &key->peer_addr.s6_addr[12], sizeof peer);
-        hash = hash_add(hash, vm);
-        hash = hash_add(hash, peer);
+        hash = hash_add(hash, (OVS_FORCE uint32_t) key->ip4.vm);
+        hash = hash_add(hash, (OVS_FORCE uint32_t) key->ip4.peer);
         hash = hash_add(hash, ((uint32_t) key->vm_port << 16)
                               | key->peer_port);
         return hash_finish(hash, 12);
     }
-    return hash_bytes(key, sizeof *key, 0);
+    return hash_bytes(key, COLO_KEY_SIZE_IPV6, 0);
+}
+
+/* Returns true if 'conn' has 'key'. */
+static inline bool
+colo_conn_has_key(const struct colo_conn *conn, const struct colo_key *key)
+{
+    return !memcmp(&conn->key, key, colo_key_size(key));
 }
 
 /* Returns the flags of 'conn', COLO_F_*. */

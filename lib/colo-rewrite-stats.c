@@ -137,15 +137,15 @@ colo_zones_sort_unique(uint16_t *zones, size_t n)
 }
 
 static void
-colo_format_endpoint(struct ds *s, const struct in6_addr *addr, bool ipv6,
-                     ovs_be16 port)
+colo_format_endpoint(struct ds *s, const struct colo_key *key, bool vm)
 {
-    if (ipv6) {
-        ipv6_format_addr_bracket(addr, s, true);
+    if (key->ipv6) {
+        ipv6_format_addr_bracket(vm ? &key->ip6.vm : &key->ip6.peer, s,
+                                 true);
     } else {
-        ds_put_format(s, IP_FMT, IP_ARGS(in6_addr_get_mapped_ipv4(addr)));
+        ds_put_format(s, IP_FMT, IP_ARGS(vm ? key->ip4.vm : key->ip4.peer));
     }
-    ds_put_format(s, ":%"PRIu16, ntohs(port));
+    ds_put_format(s, ":%"PRIu16, ntohs(vm ? key->vm_port : key->peer_port));
 }
 
 static int
@@ -154,7 +154,19 @@ colo_compare_conns(const void *a_, const void *b_)
     const struct colo_conn *const *a = a_;
     const struct colo_conn *const *b = b_;
 
-    return memcmp(&(*a)->key, &(*b)->key, sizeof (*a)->key);
+    const struct colo_key *ka = &(*a)->key;
+    const struct colo_key *kb = &(*b)->key;
+    int cmp;
+
+    /* IPv4 first, then by the addresses (the VM's, the peer's), then by
+     * the ports, all in network byte order. */
+    if (ka->ipv6 != kb->ipv6) {
+        return ka->ipv6 - kb->ipv6;
+    }
+    cmp = (ka->ipv6
+           ? memcmp(&ka->ip6, &kb->ip6, sizeof ka->ip6)
+           : memcmp(&ka->ip4, &kb->ip4, sizeof ka->ip4));
+    return cmp ? cmp : memcmp(ka, kb, 2 * sizeof(ovs_be16));
 }
 
 static void
@@ -169,11 +181,9 @@ colo_conn_format(const struct colo_conn *conn_, uint16_t zone,
     atomic_read_relaxed(&conn->deltas, &deltas);
 
     ds_put_format(s, "zone=%"PRIu16" vm=", zone);
-    colo_format_endpoint(s, &conn->key.vm_addr, conn->key.ipv6,
-                         conn->key.vm_port);
+    colo_format_endpoint(s, &conn->key, true);
     ds_put_cstr(s, " peer=");
-    colo_format_endpoint(s, &conn->key.peer_addr, conn->key.ipv6,
-                         conn->key.peer_port);
+    colo_format_endpoint(s, &conn->key, false);
     ds_put_format(s, " state=%s",
                   colo_conn_state_name(colo_conn_state(flags)));
     if (flags & COLO_F_LEARNED) {

@@ -137,8 +137,8 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
             /* A non-first fragment carries no TCP header. */
             return COLO_PARSE_BAD;
         }
-        in6_addr_set_mapped_ipv4(&p->src, get_16aligned_be32(&ip->ip_src));
-        in6_addr_set_mapped_ipv4(&p->dst, get_16aligned_be32(&ip->ip_dst));
+        p->src = &ip->ip_src;
+        p->dst = &ip->ip_dst;
         /* Ignore Ethernet padding past the IP datagram. */
         size = ofs + tot_len;
         ofs += ihl;
@@ -156,8 +156,8 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
             return COLO_PARSE_BAD;
         }
         size = end;
-        memcpy(&p->src, &ip6->ip6_src, sizeof p->src);
-        memcpy(&p->dst, &ip6->ip6_dst, sizeof p->dst);
+        p->src = &ip6->ip6_src;
+        p->dst = &ip6->ip6_dst;
         p->ipv6 = true;
         proto = ip6->ip6_nxt;
         ofs += IPV6_HEADER_LEN;

@@ -173,20 +173,21 @@ static void
 colo_key_init(struct colo_key *key, const struct colo_tcp *p,
               enum colo_direction dir)
 {
-    memset(key, 0, sizeof *key);
+    /* From the SVM, the VM is the source; to it, the destination. */
+    bool vm_is_src = dir == COLO_SECONDARY;
+    const void *vm = vm_is_src ? p->src : p->dst;
+    const void *peer = vm_is_src ? p->dst : p->src;
+
+    key->vm_port = vm_is_src ? p->tcp->tcp_src : p->tcp->tcp_dst;
+    key->peer_port = vm_is_src ? p->tcp->tcp_dst : p->tcp->tcp_src;
     key->ipv6 = p->ipv6;
-    if (dir == COLO_SECONDARY) {
-        /* The VM is the source. */
-        key->vm_addr = p->src;
-        key->vm_port = p->tcp->tcp_src;
-        key->peer_addr = p->dst;
-        key->peer_port = p->tcp->tcp_dst;
+    memset(key->pad, 0, sizeof key->pad);
+    if (p->ipv6) {
+        memcpy(&key->ip6.vm, vm, sizeof key->ip6.vm);
+        memcpy(&key->ip6.peer, peer, sizeof key->ip6.peer);
     } else {
-        /* The VM is the destination. */
-        key->vm_addr = p->dst;
-        key->vm_port = p->tcp->tcp_dst;
-        key->peer_addr = p->src;
-        key->peer_port = p->tcp->tcp_src;
+        memcpy(&key->ip4.vm, vm, sizeof key->ip4.vm);
+        memcpy(&key->ip4.peer, peer, sizeof key->ip4.peer);
     }
 }
 
@@ -198,7 +199,7 @@ colo_conn_match(const struct cmap_node *node, const struct colo_key *key)
     for (; node; node = cmap_node_next(node)) {
         struct colo_conn *conn = CONTAINER_OF(node, struct colo_conn, node);
 
-        if (!memcmp(&conn->key, key, sizeof *key)) {
+        if (colo_conn_has_key(conn, key)) {
             return conn;
         }
     }
@@ -302,9 +303,11 @@ colo_conn_insert_new(struct colo_zone *zone, const struct colo_key *key,
                      uint32_t hash, long long int now)
     OVS_REQUIRES(zone->mutex)
 {
-    struct colo_conn *conn = xzalloc(sizeof *conn);
+    size_t key_size = colo_key_size(key);
+    struct colo_conn *conn = xzalloc(offsetof(struct colo_conn, key)
+                                     + key_size);
 
-    conn->key = *key;
+    memcpy(&conn->key, key, key_size);
     atomic_init(&conn->flags, 0);
     atomic_init(&conn->fin_vm_end, 0);
     atomic_init(&conn->fin_peer_end, 0);
@@ -1013,5 +1016,5 @@ colo_table_flush(struct colo_table *table, int zone)
 size_t
 colo_conn_size(void)
 {
-    return sizeof(struct colo_conn);
+    return offsetof(struct colo_conn, key) + COLO_KEY_SIZE_IPV4;
 }

@@ -221,7 +221,8 @@ size_t colo_zones_sort_unique(uint16_t *zones, size_t n);
 unsigned int colo_table_dump_conns(const struct colo_table *, int zone,
                                    long long int now_ms, struct ds *);
 
-/* Size of a connection entry, for memory accounting. */
+/* Size of an IPv4 connection's entry, for memory accounting (an IPv6 one
+ * takes 24 bytes more). */
 size_t colo_conn_size(void);
 
 #endif /* colo-rewrite.h */
