@@ -297,6 +297,7 @@ _colo_flow () {
 }
 
 # colo_topo_flows [--no-rewrite] [--meter] [--direct] [--failover]
+#                 [--no-capture]
 #
 # Replaces the flows of $COLO_BR with these (written first to
 # $COLO_TOPO_DIR/colo-flows.txt):
@@ -322,18 +323,28 @@ _colo_flow () {
 #                 client's TCP goes through colo_rewrite(primary) to the
 #                 SVM only, and the SVM's TCP through
 #                 colo_rewrite(secondary) to the client (and to cap).
+#   --no-capture  with --failover, the SVM's packets go to the client
+#                 alone, not also to cap (for a benchmark, which would
+#                 otherwise also measure the copy).
 colo_topo_flows () {
     _colo_rw=yes _colo_meter= _colo_direct= _colo_failover=
+    _colo_to_cap=yes
     for _colo_opt; do
         case $_colo_opt in
             --no-rewrite) _colo_rw= ;;
             --meter) _colo_meter=meter:1, ;;
             --direct) _colo_direct=yes ;;
             --failover) _colo_failover=yes ;;
+            --no-capture) _colo_to_cap= ;;
             *) echo "colo_topo_flows: unknown option $_colo_opt" >&2
                return 1 ;;
         esac
     done
+    if test -z "$_colo_to_cap" && test -z "$_colo_failover"; then
+        echo "colo_topo_flows: --no-capture needs --failover (the" \
+             "comparator reads the SVM's packets on cap)" >&2
+        return 1
+    fi
     _colo_c=$(colo_topo_ofport client) &&
     _colo_p=$(colo_topo_ofport pvm) &&
     _colo_s=$(colo_topo_ofport svm) &&
@@ -349,14 +360,14 @@ colo_topo_flows () {
     _colo_flows=${COLO_TOPO_DIR:-.}/colo-flows.txt
     {
         if test -n "$_colo_failover"; then
+            _colo_svm_to=output:$_colo_c${_colo_to_cap:+,output:$_colo_x}
             for _colo_tcp in tcp tcp6; do
                 _colo_flow 100 $_colo_c,$_colo_tcp \
                     "${_colo_pri}output:$_colo_s"
-                _colo_flow 100 $_colo_s,$_colo_tcp \
-                    "${_colo_sec}output:$_colo_c,output:$_colo_x"
+                _colo_flow 100 $_colo_s,$_colo_tcp "${_colo_sec}$_colo_svm_to"
             done
             _colo_flow 10 $_colo_c "output:$_colo_s"
-            _colo_flow 10 $_colo_s "output:$_colo_c,output:$_colo_x"
+            _colo_flow 10 $_colo_s "$_colo_svm_to"
         else
             for _colo_tcp in tcp tcp6; do
                 _colo_flow 100 $_colo_c,$_colo_tcp \
