@@ -324,11 +324,20 @@ colo_key_hash(const struct colo_key *key)
     return hash_bytes(key, COLO_KEY_SIZE_IPV6, 0);
 }
 
-/* Returns true if 'conn' has 'key'. */
+/* Returns true if 'conn' has 'key'.  An IPv4 key compares as two 64-bit
+ * words, inline. */
 static inline bool
 colo_conn_has_key(const struct colo_conn *conn, const struct colo_key *key)
 {
-    return !memcmp(&conn->key, key, colo_key_size(key));
+    if (!key->ipv6) {
+        uint64_t a[2], b[2];
+
+        BUILD_ASSERT(sizeof a == COLO_KEY_SIZE_IPV4);
+        memcpy(a, &conn->key, sizeof a);
+        memcpy(b, key, sizeof b);
+        return !((a[0] ^ b[0]) | (a[1] ^ b[1]));
+    }
+    return !memcmp(&conn->key, key, COLO_KEY_SIZE_IPV6);
 }
 
 /* Returns the flags of 'conn', COLO_F_*. */
