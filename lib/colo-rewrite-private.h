@@ -31,6 +31,7 @@
  *
  * Nothing outside the engine includes this header. */
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -295,9 +296,33 @@ enum colo_parse_result {
 };
 
 enum colo_parse_result colo_parse(struct dp_packet *, struct colo_tcp *);
-uint32_t colo_tcp_get32(const struct colo_tcp *, size_t ofs);
-uint32_t colo_tcp_seq(const struct colo_tcp *);
-uint32_t colo_tcp_ack(const struct colo_tcp *);
+
+/* Offsets of the sequence and acknowledgement numbers in a TCP header. */
+#define COLO_TCP_SEQ_OFS 4
+#define COLO_TCP_ACK_OFS 8
+
+/* Returns the 32-bit field at 'ofs' bytes into the TCP header of 'p',
+ * which may be only 16-bit aligned. */
+static inline uint32_t
+colo_tcp_get32(const struct colo_tcp *p, size_t ofs)
+{
+    ovs_be32 value;
+
+    memcpy(&value, (const uint8_t *) p->tcp + ofs, sizeof value);
+    return ntohl(value);
+}
+
+static inline uint32_t
+colo_tcp_seq(const struct colo_tcp *p)
+{
+    return colo_tcp_get32(p, COLO_TCP_SEQ_OFS);
+}
+
+static inline uint32_t
+colo_tcp_ack(const struct colo_tcp *p)
+{
+    return colo_tcp_get32(p, COLO_TCP_ACK_OFS);
+}
 void colo_tcp_rewrite(struct colo_tcp *, enum colo_direction, uint32_t flags,
                       uint64_t deltas, bool csum);
 

@@ -216,16 +216,8 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
     return COLO_PARSE_OK;
 }
 
-/* Reads and writes of 32-bit fields at 'ofs' bytes into the TCP header,
- * which may be only 16-bit aligned. */
-uint32_t
-colo_tcp_get32(const struct colo_tcp *p, size_t ofs)
-{
-    ovs_be32 value;
-
-    memcpy(&value, (const uint8_t *) p->tcp + ofs, sizeof value);
-    return ntohl(value);
-}
+BUILD_ASSERT_DECL(offsetof(struct tcp_header, tcp_seq) == COLO_TCP_SEQ_OFS);
+BUILD_ASSERT_DECL(offsetof(struct tcp_header, tcp_ack) == COLO_TCP_ACK_OFS);
 
 /* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value'.
  * If 'acc' is nonnull, adds the change to the checksum accumulator '*acc'
@@ -243,13 +235,15 @@ colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint32_t *acc)
     if (!acc) {
         memcpy(base + ofs, &field, sizeof field);
     } else if (!(ofs & 1)) {
-        ovs_be16 old[2], new[2];
+        uint32_t old, new;
 
-        memcpy(old, base + ofs, sizeof old);
-        memcpy(new, &field, sizeof new);
+        /* The two 16-bit words of each, in whatever byte order: a ones'
+         * complement sum does not depend on it. */
+        memcpy(&old, base + ofs, sizeof old);
+        memcpy(&new, &field, sizeof new);
         memcpy(base + ofs, &field, sizeof field);
-        *acc += ((uint16_t) ~old[0] + (uint16_t) new[0]
-                 + (uint16_t) ~old[1] + (uint16_t) new[1]);
+        old = ~old;
+        *acc += (old & 0xffff) + (old >> 16) + (new & 0xffff) + (new >> 16);
     } else {
         size_t start = ofs - 1;
         ovs_be16 old[3], new[3];
@@ -261,18 +255,6 @@ colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint32_t *acc)
             *acc += (uint16_t) ~old[i] + (uint16_t) new[i];
         }
     }
-}
-
-uint32_t
-colo_tcp_seq(const struct colo_tcp *p)
-{
-    return ntohl(get_16aligned_be32(&p->tcp->tcp_seq));
-}
-
-uint32_t
-colo_tcp_ack(const struct colo_tcp *p)
-{
-    return ntohl(get_16aligned_be32(&p->tcp->tcp_ack));
 }
 
 /* Rewrites 'p' with the deltas of a learned connection.  Unless 'csum' is
@@ -291,8 +273,8 @@ colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
 
     if (dir == COLO_PRIMARY) {
         if (p->flags & TCP_ACK) {
-            colo_tcp_set32(p, offsetof(struct tcp_header, tcp_ack),
-                           colo_tcp_ack(p) + seq_delta, acc);
+            colo_tcp_set32(p, COLO_TCP_ACK_OFS, colo_tcp_ack(p) + seq_delta,
+                           acc);
         }
         for (size_t ofs = p->sack_ofs + 2;
              p->sack_ofs && ofs < p->sack_ofs + p->sack_len; ofs += 4) {
@@ -305,14 +287,18 @@ colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
             }
         }
     } else {
-        colo_tcp_set32(p, offsetof(struct tcp_header, tcp_seq),
-                       colo_tcp_seq(p) - seq_delta, acc);
+        colo_tcp_set32(p, COLO_TCP_SEQ_OFS, colo_tcp_seq(p) - seq_delta, acc);
         if (p->ts_ofs && flags & COLO_F_TS) {
             colo_tcp_set32(p, p->ts_ofs + 2,
                            colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, acc);
         }
     }
     if (csum) {
-        p->tcp->tcp_csum = csum_finish(sum);
+        /* At most 61 words were added (10 fields of 6 words at most, and
+         * the checksum): far below 2^32, and two folds bring it to 16
+         * bits. */
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        p->tcp->tcp_csum = (OVS_FORCE ovs_be16) ~sum;
     }
 }
