@@ -169,6 +169,21 @@ exchange(struct colo_table *table, unsigned int idx)
                == COLO_RESULT_REWRITTEN);
 }
 
+/* Returns a table whose zones hold FLOOD_ZONE_SIZE entries. */
+static struct colo_table *
+flood_table_create(void)
+{
+    struct colo_config config = {
+        .max_conns = FLOOD_ZONE_SIZE,
+        .idle_timeout = COLO_DEFAULT_IDLE_TIMEOUT,
+        .linger = COLO_DEFAULT_LINGER,
+    };
+    struct colo_table *table = colo_table_create();
+
+    colo_table_set_config(table, &config);
+    return table;
+}
+
 /* One run: a zone of FLOOD_ZONE_SIZE entries holding FLOOD_ESTABLISHED
  * assured connections; then 'n_legit' legitimate handshakes, the VM as
  * server, with 'n_flood' flood packets of 'kind' before the SVM's SYN+ACK
@@ -180,18 +195,12 @@ static double
 bench_flood(enum flood_kind kind, unsigned int n_flood,
             unsigned int n_legit, unsigned int *lost)
 {
-    struct colo_config config = {
-        .max_conns = FLOOD_ZONE_SIZE,
-        .idle_timeout = COLO_DEFAULT_IDLE_TIMEOUT,
-        .linger = COLO_DEFAULT_LINGER,
-    };
-    struct colo_table *table = colo_table_create();
+    struct colo_table *table = flood_table_create();
     unsigned int flood_idx = FLOOD_FIRST_IDX;
     struct colo_zone_stats stats;
     unsigned int n_learned = 0;
     long long int start, ns;
 
-    colo_table_set_config(table, &config);
     for (unsigned int i = 0; i < FLOOD_ESTABLISHED; i++) {
         handshake(table, i);
         ovs_assert(exchange(table, i));
@@ -245,16 +254,10 @@ bench_flood(enum flood_kind kind, unsigned int n_flood,
 static double
 bench_flood_memory(void)
 {
-    struct colo_config config = {
-        .max_conns = FLOOD_ZONE_SIZE,
-        .idle_timeout = COLO_DEFAULT_IDLE_TIMEOUT,
-        .linger = COLO_DEFAULT_LINGER,
-    };
-    struct colo_table *table = colo_table_create();
+    struct colo_table *table = flood_table_create();
     unsigned int flood_idx = FLOOD_FIRST_IDX;
     size_t before, after;
 
-    colo_table_set_config(table, &config);
     before = heap_in_use();
     flood(table, FLOOD_SYN, 4 * FLOOD_ZONE_SIZE, &flood_idx);
     ovsrcu_quiesce();
