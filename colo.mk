@@ -27,6 +27,7 @@ lib_libopenvswitch_la_SOURCES += \
 	colo/lib/colo-rewrite.h \
 	colo/lib/colo-rewrite-cand.c \
 	colo/lib/colo-rewrite-conn.c \
+	colo/lib/colo-rewrite-pool.c \
 	colo/lib/colo-rewrite-private.h \
 	colo/lib/colo-rewrite-stats.c \
 	colo/lib/colo-rewrite-tcp.c \

@@ -188,12 +188,12 @@ colo_cand_take(struct colo_zone *zone, struct colo_conn *conn,
     OVS_REQUIRES(zone->mutex)
 {
     const struct colo_cand *cand = colo_cand_find(zone, old);
-    uint32_t orig;
+    struct colo_young *young = colo_young_find(zone, conn);
 
-    conn->role = COLO_ROLE_VM_SERVER;
+    colo_conn_set_role(conn, COLO_ROLE_VM_SERVER);
     conn->peer_isn = cand->peer_isn;
     if (cand->peer_wscale) {
-        atomic_store_relaxed(&conn->wscale, COLO_WSCALE_PEER);
+        colo_conn_add_wscale(conn, COLO_WSCALE_PEER);
     }
     if (cand->checkpointed) {
         bool ts = p->ts_ofs || cand->halves & COLO_HAVE_PVM_TS;
@@ -201,15 +201,19 @@ colo_cand_take(struct colo_zone *zone, struct colo_conn *conn,
         uint32_t seq = colo_tcp_seq(p);
 
         set |= p->flags & TCP_SYN ? COLO_F_CHECKPOINTED : COLO_F_ASSURED;
-        conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
-                        | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0));
+        colo_conn_add_halves(conn, (COLO_HAVE_SVM | COLO_HAVE_PVM
+                                    | (ts ? COLO_HAVE_SVM_TS
+                                          | COLO_HAVE_PVM_TS : 0)));
         atomic_store_relaxed(&conn->svm_isn,
                              p->flags & TCP_SYN ? seq : seq - 1);
-        atomic_store_relaxed(&conn->svm_nxt, seq + 1);
+        atomic_store_relaxed(&young->svm_nxt, seq + 1);
         atomic_store_relaxed(&conn->deltas, 0);
-        atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+        colo_conn_set_flags(conn, set);
+        if (set & COLO_F_ASSURED) {
+            colo_young_drop(zone, conn);
+        }
     } else if (cand->halves & COLO_HAVE_PVM) {
-        conn->halves |= cand->halves;
+        colo_conn_add_halves(conn, cand->halves);
         atomic_store_relaxed(&conn->deltas,
                              (uint64_t) cand->pvm_isn << 32 | cand->pvm_ts);
     }

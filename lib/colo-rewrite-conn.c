@@ -19,7 +19,74 @@
 
 #include "colo-rewrite-private.h"
 
+#include "hash.h"
 #include "packets.h"
+#include "util.h"
+
+/* Entries not assured yet. */
+
+static uint32_t
+colo_young_hash(const struct colo_conn *conn)
+{
+    return hash_pointer(conn, 0);
+}
+
+/* Returns the colo_young of 'conn', or NULL if 'conn' is assured.  Needs
+ * no lock. */
+struct colo_young *
+colo_young_find(const struct colo_zone *zone, const struct colo_conn *conn)
+{
+    struct colo_young *young;
+
+    CMAP_FOR_EACH_WITH_HASH (young, node, colo_young_hash(conn),
+                             &zone->youngs) {
+        if (young->conn == conn) {
+            return young;
+        }
+    }
+    return NULL;
+}
+
+/* Gives the new entry 'conn' its colo_young, with 'serial'. */
+void
+colo_young_create(struct colo_zone *zone, const struct colo_conn *conn,
+                  uint32_t serial)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_young *young = xzalloc(sizeof *young);
+
+    young->conn = conn;
+    young->serial = serial;
+    atomic_init(&young->svm_nxt, 0);
+    cmap_insert(&zone->youngs, &young->node, colo_young_hash(conn));
+}
+
+/* Removes the colo_young of 'conn', if it has one: 'conn' is assured or
+ * goes. */
+void
+colo_young_drop(struct colo_zone *zone, const struct colo_conn *conn)
+    OVS_REQUIRES(zone->mutex)
+{
+    struct colo_young *young = colo_young_find(zone, conn);
+
+    if (young) {
+        cmap_remove(&zone->youngs, &young->node, colo_young_hash(conn));
+        ovsrcu_postpone(free, young);
+    }
+}
+
+void
+colo_young_destroy_all(struct colo_zone *zone)
+{
+    struct colo_young *young;
+
+    CMAP_FOR_EACH (young, node, &zone->youngs) {
+        free(young);
+    }
+    cmap_destroy(&zone->youngs);
+}
+
+/* Connections. */
 
 enum colo_conn_state
 colo_conn_state(uint32_t flags)
@@ -60,11 +127,12 @@ colo_conn_is_new_incarnation(const struct colo_conn *conn,
                              const struct colo_tcp *p,
                              enum colo_direction dir)
 {
+    uint32_t flags = colo_conn_flags(conn);
     uint32_t seq = colo_tcp_seq(p);
 
     if (!(p->flags & TCP_SYN)) {
         return false;
-    } else if (colo_conn_flags(conn) & COLO_F_CLOSED) {
+    } else if (flags & COLO_F_CLOSED) {
         /* A SYN after the close opens a new connection; so does the peer's
          * SYN+ACK, which may reach us before the SVM's new SYN when the VM
          * is the client (the SVM lags behind the PVM).  The SVM's SYN+ACK
@@ -74,10 +142,11 @@ colo_conn_is_new_incarnation(const struct colo_conn *conn,
     } else if (p->flags & TCP_ACK) {
         return false;
     } else if (dir == COLO_PRIMARY) {
-        return conn->role != COLO_ROLE_VM_SERVER || conn->peer_isn != seq;
+        return (colo_conn_role(flags) != COLO_ROLE_VM_SERVER
+                || conn->peer_isn != seq);
     } else {
-        return (conn->role != COLO_ROLE_VM_CLIENT
-                || (conn->halves & COLO_HAVE_SVM
+        return (colo_conn_role(flags) != COLO_ROLE_VM_CLIENT
+                || (colo_conn_halves(flags) & COLO_HAVE_SVM
                     && colo_conn_svm_isn(conn) != seq));
     }
 }
@@ -89,18 +158,14 @@ static void
 colo_conn_learn_wscale(struct colo_conn *conn, const struct colo_tcp *p,
                        enum colo_direction dir)
 {
-    uint8_t ws;
-
-    atomic_read_relaxed(&conn->wscale, &ws);
     if (!p->has_wscale) {
         return;
     } else if (dir == COLO_PRIMARY) {
-        ws |= COLO_WSCALE_PEER;
-    } else if (!(ws & COLO_WSCALE_SVM)) {
+        colo_conn_add_wscale(conn, COLO_WSCALE_PEER);
+    } else if (!(colo_conn_wscale(colo_conn_flags(conn)) & COLO_WSCALE_SVM)) {
         /* RFC 7323: a shift above 14 is taken as 14. */
-        ws |= COLO_WSCALE_SVM | MIN(p->wscale, 14);
+        colo_conn_add_wscale(conn, COLO_WSCALE_SVM | MIN(p->wscale, 14));
     }
-    atomic_store_relaxed(&conn->wscale, ws);
 }
 
 /* Notes the acknowledgement and window of the SVM's packet 'p', against
@@ -113,12 +178,10 @@ colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
     if (p->flags & TCP_ACK) {
         uint32_t ack = colo_tcp_ack(p);
         uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
-        uint32_t orig;
 
         atomic_store_relaxed(&conn->svm_ack_win, ack_win);
         if (!(flags & COLO_F_SVM_ACK)) {
-            atomic_or_explicit(&conn->flags, COLO_F_SVM_ACK, &orig,
-                               memory_order_release);
+            colo_conn_set_flags(conn, COLO_F_SVM_ACK);
         }
     }
 }
@@ -135,14 +198,13 @@ colo_conn_rst_acceptable(const struct colo_conn *conn_, uint32_t flags,
 {
     struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
     uint64_t ack_win;
+    unsigned int ws = colo_conn_wscale(flags);
     uint32_t ack, win;
-    uint8_t ws;
 
     if (!(flags & COLO_F_SVM_ACK)) {
         return true;
     }
     atomic_read_relaxed(&conn->svm_ack_win, &ack_win);
-    atomic_read_relaxed(&conn->wscale, &ws);
     ack = ack_win >> 32;
     win = (uint16_t) ack_win;
     if ((ws & (COLO_WSCALE_SVM | COLO_WSCALE_PEER))
@@ -172,15 +234,20 @@ colo_conn_rst_acceptable(const struct colo_conn *conn_, uint32_t flags,
  * SVM lags behind the PVM, and 'p' passes unrewritten.  Called with the
  * zone's mutex held. */
 bool
-colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
-                enum colo_direction dir)
+colo_conn_learn(struct colo_zone *zone, struct colo_conn *conn,
+                const struct colo_tcp *p, enum colo_direction dir)
+    OVS_REQUIRES(zone->mutex)
 {
+    struct colo_young *young = colo_young_find(zone, conn);
+    uint32_t cflags = colo_conn_flags(conn);
+    enum colo_role role = colo_conn_role(cflags);
+    unsigned int halves = colo_conn_halves(cflags);
     bool pvm_first = false;
     uint16_t flags = p->flags;
     uint32_t seq = colo_tcp_seq(p);
     uint32_t ack = colo_tcp_ack(p);
 
-    if (colo_conn_flags(conn) & COLO_F_LEARNED || flags & TCP_RST) {
+    if (cflags & COLO_F_LEARNED || flags & TCP_RST || !young) {
         return false;
     }
 
@@ -188,14 +255,14 @@ colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
         colo_conn_learn_wscale(conn, p, dir);
     }
     if (dir == COLO_SECONDARY) {
-        if (flags & TCP_SYN && !(conn->halves & COLO_HAVE_SVM)) {
-            conn->role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
-                          : COLO_ROLE_VM_CLIENT);
+        if (flags & TCP_SYN && !(halves & COLO_HAVE_SVM)) {
+            role = (flags & TCP_ACK ? COLO_ROLE_VM_SERVER
+                    : COLO_ROLE_VM_CLIENT);
             atomic_store_relaxed(&conn->svm_isn, seq);
-            conn->halves |= COLO_HAVE_SVM;
+            halves |= COLO_HAVE_SVM;
             if (p->ts_ofs) {
-                conn->svm_ts = colo_tcp_get32(p, p->ts_ofs + 2);
-                conn->halves |= COLO_HAVE_SVM_TS;
+                young->svm_ts = colo_tcp_get32(p, p->ts_ofs + 2);
+                halves |= COLO_HAVE_SVM_TS;
             }
         }
     } else {
@@ -203,31 +270,37 @@ colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
 
         if (flags & TCP_SYN) {
             if (flags & TCP_ACK) {
-                conn->role = COLO_ROLE_VM_CLIENT;
+                role = COLO_ROLE_VM_CLIENT;
                 learn = true;
-            } else if (conn->role == COLO_ROLE_UNKNOWN) {
-                conn->role = COLO_ROLE_VM_SERVER;
+            } else if (role == COLO_ROLE_UNKNOWN) {
+                role = COLO_ROLE_VM_SERVER;
                 conn->peer_isn = seq;
             }
-        } else if (flags & TCP_ACK && conn->role == COLO_ROLE_VM_SERVER) {
+        } else if (flags & TCP_ACK && role == COLO_ROLE_VM_SERVER) {
             learn = true;
         }
 
-        if (learn && !(conn->halves & COLO_HAVE_PVM)) {
+        if (learn && !(halves & COLO_HAVE_PVM)) {
             uint32_t pvm_ts = 0;
 
-            pvm_first = !(conn->halves & COLO_HAVE_SVM);
-            conn->halves |= COLO_HAVE_PVM;
+            pvm_first = !(halves & COLO_HAVE_SVM);
+            halves |= COLO_HAVE_PVM;
             if (p->ts_ofs) {
                 pvm_ts = colo_tcp_get32(p, p->ts_ofs + 6);
-                conn->halves |= COLO_HAVE_PVM_TS;
+                halves |= COLO_HAVE_PVM_TS;
             }
             atomic_store_relaxed(&conn->deltas,
                                  ((uint64_t) (ack - 1) << 32) | pvm_ts);
         }
     }
+    if (role != colo_conn_role(cflags)) {
+        colo_conn_set_role(conn, role);
+    }
+    if (halves != colo_conn_halves(cflags)) {
+        colo_conn_add_halves(conn, halves);
+    }
 
-    if ((conn->halves & (COLO_HAVE_SVM | COLO_HAVE_PVM))
+    if ((halves & (COLO_HAVE_SVM | COLO_HAVE_PVM))
         == (COLO_HAVE_SVM | COLO_HAVE_PVM)) {
         uint64_t pvm_half;
 
@@ -237,23 +310,24 @@ colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
         uint32_t seq_delta = svm_isn - (uint32_t) (pvm_half >> 32);
         uint32_t ts_delta = 0;
         uint32_t new_flags = COLO_F_LEARNED;
-        uint32_t orig;
 
-        if ((conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
+        if ((halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS))
             == (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS)) {
-            ts_delta = conn->svm_ts - (uint32_t) pvm_half;
+            ts_delta = young->svm_ts - (uint32_t) pvm_half;
             new_flags |= COLO_F_TS;
         }
-        if (conn->role == COLO_ROLE_VM_CLIENT) {
+        if (role == COLO_ROLE_VM_CLIENT) {
             /* The peer's SYN+ACK answered a SYN that only the VM can have
              * sent, on a port the VM chose. */
             new_flags |= COLO_F_ASSURED;
         }
-        atomic_store_relaxed(&conn->svm_nxt, svm_isn + 1);
+        atomic_store_relaxed(&young->svm_nxt, svm_isn + 1);
         atomic_store_relaxed(&conn->deltas,
                              ((uint64_t) seq_delta << 32) | ts_delta);
-        atomic_or_explicit(&conn->flags, new_flags, &orig,
-                           memory_order_release);
+        colo_conn_set_flags(conn, new_flags);
+        if (new_flags & COLO_F_ASSURED) {
+            colo_young_drop(zone, conn);
+        }
     }
     return pvm_first;
 }
@@ -272,19 +346,24 @@ colo_conn_learn(struct colo_conn *conn, const struct colo_tcp *p,
  * 'flags' are the flags of 'conn' when 'p' was looked up, 'seq_delta' its
  * sequence delta. */
 void
-colo_conn_assure(struct colo_conn *conn, const struct colo_tcp *p,
-                 enum colo_direction dir, uint32_t flags, uint32_t seq_delta)
+colo_conn_assure(struct colo_zone *zone, struct colo_conn *conn,
+                 const struct colo_tcp *p, enum colo_direction dir,
+                 uint32_t flags, uint32_t seq_delta)
 {
+    struct colo_young *young = colo_young_find(zone, conn);
     bool assured = false;
     uint32_t svm_nxt;
-    uint32_t orig;
 
-    atomic_read_relaxed(&conn->svm_nxt, &svm_nxt);
+    if (!young) {
+        /* Assured meanwhile. */
+        return;
+    }
+    atomic_read_relaxed(&young->svm_nxt, &svm_nxt);
     if (dir == COLO_SECONDARY) {
         uint32_t end = colo_tcp_seq(p) + p->payload_len;
 
         if (p->payload_len && INT_MOD_GT(end, svm_nxt)) {
-            atomic_store_relaxed(&conn->svm_nxt, end);
+            atomic_store_relaxed(&young->svm_nxt, end);
         }
         assured = (flags & COLO_F_CHECKPOINTED
                    && !(p->flags & (TCP_SYN | TCP_RST)));
@@ -295,8 +374,10 @@ colo_conn_assure(struct colo_conn *conn, const struct colo_tcp *p,
                    && INT_MOD_GEQ(svm_nxt, ack));
     }
     if (assured) {
-        atomic_or_explicit(&conn->flags, COLO_F_ASSURED, &orig,
-                           memory_order_release);
+        colo_conn_set_flags(conn, COLO_F_ASSURED);
+        ovs_mutex_lock(&zone->mutex);
+        colo_young_drop(zone, conn);
+        ovs_mutex_unlock(&zone->mutex);
     }
 }
 
@@ -407,46 +488,54 @@ colo_conn_checkpoint_fin(struct colo_conn *conn, uint32_t flags,
  * PVM's numbers on both sides, and its deltas are 0, also for a handshake
  * in progress.  Called with the zone's mutex held. */
 void
-colo_conn_checkpoint(struct colo_conn *conn)
+colo_conn_checkpoint(struct colo_zone *zone, struct colo_conn *conn)
+    OVS_REQUIRES(zone->mutex)
 {
+    struct colo_young *young = colo_young_find(zone, conn);
     uint32_t flags = colo_conn_flags(conn);
-    uint64_t deltas;
-    uint32_t orig;
-
+    unsigned int halves = colo_conn_halves(flags);
     uint32_t svm_isn = colo_conn_svm_isn(conn);
-    uint32_t svm_nxt;
+    uint64_t deltas;
     uint32_t set;
 
     atomic_read_relaxed(&conn->deltas, &deltas);
-    atomic_read_relaxed(&conn->svm_nxt, &svm_nxt);
     if (flags & COLO_F_LEARNED) {
         svm_isn -= deltas >> 32;
-        svm_nxt -= deltas >> 32;
-        conn->svm_ts -= (uint32_t) deltas;
-    } else {
-        if (conn->halves & COLO_HAVE_PVM) {
-            svm_isn = deltas >> 32;
-            conn->svm_ts = deltas;
+        if (young) {
+            uint32_t svm_nxt;
+
+            atomic_read_relaxed(&young->svm_nxt, &svm_nxt);
+            atomic_store_relaxed(&young->svm_nxt, svm_nxt - (deltas >> 32));
+            young->svm_ts -= (uint32_t) deltas;
         }
-        svm_nxt = svm_isn + 1;
+    } else {
+        if (halves & COLO_HAVE_PVM) {
+            svm_isn = deltas >> 32;
+            if (young) {
+                young->svm_ts = deltas;
+            }
+        }
+        if (young) {
+            atomic_store_relaxed(&young->svm_nxt, svm_isn + 1);
+        }
     }
     atomic_store_relaxed(&conn->svm_isn, svm_isn);
-    atomic_store_relaxed(&conn->svm_nxt, svm_nxt);
     colo_conn_checkpoint_fin(conn, flags, deltas >> 32);
     /* The connection uses timestamps if either side offered them. */
     bool ts = (flags & COLO_F_TS
-               || conn->halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS));
-    conn->halves = (COLO_HAVE_SVM | COLO_HAVE_PVM
-                    | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0));
+               || halves & (COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS));
     atomic_store_relaxed(&conn->deltas, 0);
-    set = COLO_F_LEARNED | (ts ? COLO_F_TS : 0);
+    set = (COLO_F_LEARNED | (ts ? COLO_F_TS : 0)
+           | ((uint32_t) (COLO_HAVE_SVM | COLO_HAVE_PVM
+                          | (ts ? COLO_HAVE_SVM_TS | COLO_HAVE_PVM_TS : 0))
+              << COLO_F_HALVES_SHIFT));
     if (!(flags & COLO_F_ASSURED)) {
         /* The SVM now has the PVM's connections, and only those: if it
          * goes on with this one, the PVM has it too (see
          * colo_conn_assure()). */
         set |= COLO_F_CHECKPOINTED;
     }
-    atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+    colo_conn_set_flags(conn, set);
 }
 
 /* Brings 'conn' up to date with the checkpoints of 'zone' that came after
@@ -464,7 +553,7 @@ colo_conn_sync(struct colo_zone *zone, struct colo_conn *conn)
         if (colo_conn_flags(conn) & COLO_F_CAND) {
             colo_cand_checkpoint(zone, conn);
         }
-        colo_conn_checkpoint(conn);
+        colo_conn_checkpoint(zone, conn);
         atomic_store_explicit(&conn->epoch, epoch, memory_order_release);
     }
 }

@@ -27,6 +27,7 @@
  *                         learning, close, checkpoint of one entry.
  *   colo-rewrite-cand.c   candidates: a peer's SYN on an open connection,
  *                         until the SVM shows what it is.
+ *   colo-rewrite-pool.c   the slots that IPv4 entries are allocated from.
  *   colo-rewrite-stats.c  counters, statistics and dumps.
  *
  * Nothing outside the engine includes this header. */
@@ -54,14 +55,12 @@ struct tcp_header;
 /* Connection key.  Both directions of a connection map to the same key,
  * because the direction keyword says which end is the VM.
  *
- * An entry stores only the first colo_key_size() bytes of its key: 16 for
- * IPv4, 40 for IPv6.  'ipv6' is among them, so keys of the two families
- * never compare equal. */
+ * An entry stores only the first colo_key_size() bytes of its key: 12 for
+ * IPv4, 36 for IPv6.  'ipv6' is not among them: an entry's family is its
+ * COLO_F_IPV6 flag (see colo_conn_has_key()). */
 struct colo_key {
     ovs_be16 vm_port;
     ovs_be16 peer_port;
-    uint8_t ipv6;
-    uint8_t pad[3];
     union {
         struct {
             ovs_be32 vm;
@@ -72,11 +71,13 @@ struct colo_key {
             struct in6_addr peer;
         } ip6;
     };
+    bool ipv6;                  /* Only in a key looked up, see above. */
 };
-BUILD_ASSERT_DECL(sizeof(struct colo_key) == 40);
 
-#define COLO_KEY_SIZE_IPV4 16
-#define COLO_KEY_SIZE_IPV6 40
+#define COLO_KEY_SIZE_IPV4 12
+#define COLO_KEY_SIZE_IPV6 36
+BUILD_ASSERT_DECL(offsetof(struct colo_key, ip4) + 8 == COLO_KEY_SIZE_IPV4);
+BUILD_ASSERT_DECL(offsetof(struct colo_key, ipv6) == COLO_KEY_SIZE_IPV6);
 
 static inline size_t
 colo_key_size(const struct colo_key *key)
@@ -91,15 +92,28 @@ enum colo_role {
     COLO_ROLE_VM_CLIENT,        /* The VM sent the SYN. */
 };
 
-/* Bits in 'halves': which halves of the handshake have been learned. */
+/* Which halves of the handshake have been learned: bits of an entry's
+ * flags (see COLO_F_HALVES_SHIFT) and of a candidate's 'halves'. */
 enum {
     COLO_HAVE_SVM = 1 << 0,     /* 'svm_isn' is valid. */
     COLO_HAVE_PVM = 1 << 1,     /* The PVM's ISN is in 'deltas'. */
-    COLO_HAVE_SVM_TS = 1 << 2,  /* 'svm_ts' is valid. */
+    COLO_HAVE_SVM_TS = 1 << 2,  /* The SVM's timestamp is known. */
     COLO_HAVE_PVM_TS = 1 << 3,  /* The PVM's timestamp is in 'deltas'. */
 };
 
-/* Bits in 'flags', read on the packet path. */
+/* The window scale options of the handshake (RFC 7323), bits of an entry's
+ * flags (see COLO_F_WSCALE_SHIFT).  The SVM's window is scaled only if both
+ * ends offered scaling. */
+enum {
+    COLO_WSCALE_SHIFT = 0x0f,   /* The SVM's shift, at most 14. */
+    COLO_WSCALE_SVM = 1 << 4,   /* The SVM offered window scaling. */
+    COLO_WSCALE_PEER = 1 << 5,  /* The peer offered window scaling. */
+};
+
+/* An entry's flags.  Bits only ever set, except COLO_F_FIN_VM (see
+ * colo_conn_checkpoint()) and the role, which the mutex protects.  The
+ * packet path reads them without a lock, and sets some of its bits with
+ * atomic ORs: every change is an atomic operation. */
 enum {
     COLO_F_LEARNED = 1 << 0,    /* 'deltas' is valid. */
     COLO_F_TS = 1 << 1,         /* The timestamp delta is valid. */
@@ -113,6 +127,13 @@ enum {
                                  * confirmed the connection. */
     COLO_F_CHECKPOINTED = 1 << 9,   /* Unassured across a checkpoint. */
     COLO_F_CAND = 1 << 10,      /* The zone has a candidate for it. */
+    COLO_F_IPV6 = 1 << 11,      /* An IPv6 connection.  Never changes. */
+
+    /* Written with the zone's mutex held. */
+#define COLO_F_HALVES_SHIFT 12  /* COLO_HAVE_*, 4 bits. */
+#define COLO_F_ROLE_SHIFT 16    /* enum colo_role, 2 bits. */
+    COLO_F_ROLE = 3 << COLO_F_ROLE_SHIFT,
+#define COLO_F_WSCALE_SHIFT 18  /* COLO_WSCALE_*, 6 bits. */
 };
 
 /* A peer's SYN with another initial sequence number on a learned, open
@@ -137,25 +158,18 @@ struct colo_cand {
     bool checkpointed;          /* A checkpoint came after the SYN. */
 };
 
-/* Bits in 'wscale': the window scale options of the handshake (RFC 7323).
- * The SVM's window is scaled only if both ends offered scaling. */
-enum {
-    COLO_WSCALE_SHIFT = 0x0f,   /* The SVM's shift, at most 14. */
-    COLO_WSCALE_SVM = 1 << 4,   /* The SVM offered window scaling. */
-    COLO_WSCALE_PEER = 1 << 5,  /* The peer offered window scaling. */
-};
-
 /* A peer's RST closes a connection only if its sequence number is near
  * what the SVM expects next: at most this many bytes before the SVM's last
  * acknowledgement (the PVM may lag behind the SVM), or within the window
  * the SVM last offered plus as many bytes after it. */
 #define COLO_RST_SLACK 65535
 
-/* One connection, 88 bytes on 64-bit hosts for IPv4, 112 for IPv6.
+/* One connection: for IPv4, one cache line from the table's pool; for
+ * IPv6, 88 bytes from malloc().
  *
- * 'key' never changes.  The handshake halves are written only with the
- * zone's mutex held.  The packet path reads 'flags' and 'deltas' without a
- * lock.
+ * 'key' never changes.  The packet path reads 'flags' and 'deltas' without
+ * a lock.  What only a connection not assured yet needs is in its struct
+ * colo_young, beside the entries.
  *
  * Until COLO_F_LEARNED is set, 'deltas' holds the PVM's half of the
  * handshake instead (PVM ISN << 32 | PVM timestamp), which the packet path
@@ -167,7 +181,7 @@ enum {
  *
  * A checkpoint does not visit the entries: it only advances the zone's
  * 'epoch'.  The values an entry keeps in the SVM's numbering ('deltas',
- * 'svm_isn', 'svm_nxt', 'svm_ts', 'fin_vm_end') belong to the entry's own
+ * 'svm_isn', 'fin_vm_end', and its colo_young's) belong to the entry's own
  * 'epoch'; an entry whose epoch is behind the zone's is "stale": it is to
  * be read as if colo_conn_checkpoint() had been applied to it, which makes
  * its deltas 0.  The packet path rewrites a stale, assured, open entry
@@ -178,35 +192,44 @@ enum {
 struct colo_conn {
     struct cmap_node node;      /* In colo_zone's 'conns'. */
     atomic_uint64_t deltas;     /* seq_delta << 32 | ts_delta. */
+    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
+                                     * window it offered, unscaled. */
+    atomic_uint32_t flags;      /* COLO_F_*. */
+    atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
+    atomic_uint32_t epoch;      /* The zone's epoch that the values in the
+                                 * SVM's numbering belong to. */
 
     /* Written with the zone's mutex held. */
     atomic_uint32_t svm_isn;    /* SVM's initial sequence number. */
     uint32_t peer_isn;          /* Peer's SYN sequence number. */
-    uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
 
-    /* Read by the packet path. */
-    atomic_uint32_t flags;      /* COLO_F_*. */
+    /* Written by the packet path. */
     atomic_uint32_t fin_vm_end;     /* Ack that covers the VM's FIN, in the
                                      * SVM's numbering. */
     atomic_uint32_t fin_peer_end;   /* Ack that covers the peer's FIN. */
-    atomic_uint32_t used;       /* Last packet, in msec, modulo 2^32. */
-
-    /* Protected by the zone's mutex. */
-    uint8_t role;               /* enum colo_role. */
-    uint8_t halves;             /* COLO_HAVE_*. */
-    atomic_uint8_t wscale;      /* COLO_WSCALE_*, read without the mutex. */
-
-    atomic_uint64_t svm_ack_win;    /* The SVM's last ack << 32 | the
-                                     * window it offered, unscaled. */
-    uint32_t serial;            /* Order of creation in the zone. */
-    atomic_uint32_t svm_nxt;    /* Until COLO_F_ASSURED: the end of the
-                                 * data the SVM sent, in its numbering. */
-    atomic_uint32_t epoch;      /* The zone's epoch that the values in the
-                                 * SVM's numbering belong to. */
 
     /* Never changes.  Last, because only colo_key_size() bytes of it are
      * there: never copy it whole. */
     struct colo_key key;
+};
+
+/* The size of an IPv4 entry: one cache line. */
+#define COLO_CONN_SIZE_IPV4 (offsetof(struct colo_conn, key) \
+                             + COLO_KEY_SIZE_IPV4)
+BUILD_ASSERT_DECL(COLO_CONN_SIZE_IPV4 == 64);
+
+/* What an entry needs only until it is assured: the handshake's last
+ * values and what assures it.  Assured entries, nearly all of them once
+ * the zone is busy, do without, which keeps an entry in one cache line.
+ * In colo_zone's 'youngs', created with the entry and removed when it is
+ * assured or goes.  Protected by the zone's mutex, except 'svm_nxt'. */
+struct colo_young {
+    struct cmap_node node;      /* In colo_zone's 'youngs'. */
+    const struct colo_conn *conn;
+    uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
+    uint32_t serial;            /* Order of creation in the zone. */
+    atomic_uint32_t svm_nxt;    /* The end of the data the SVM sent, in its
+                                 * numbering. */
 };
 
 /* A zone: connections that share state, usually one protected VM
@@ -222,6 +245,7 @@ struct colo_zone {
                                      * Only changed with 'mutex' held. */
         struct cmap conns;          /* Contains "struct colo_conn"s. */
         struct cmap cands;          /* Contains "struct colo_cand"s. */
+        struct cmap youngs;         /* Contains "struct colo_young"s. */
 
         struct ovs_mutex mutex;     /* Protects changes to 'conns',
                                      * learning. */
@@ -253,6 +277,8 @@ struct colo_table {
     ovsthread_key_t thread_key;     /* This thread's colo_thread. */
     struct ovs_mutex threads_mutex;
     struct ovs_list threads OVS_GUARDED;
+
+    struct colo_pool *pool;     /* IPv4 entries. */
 
     /* Settings, see struct colo_config. */
     atomic_uint max_conns;
@@ -349,22 +375,6 @@ colo_key_hash(const struct colo_key *key)
     return hash_bytes(key, COLO_KEY_SIZE_IPV6, 0);
 }
 
-/* Returns true if 'conn' has 'key'.  An IPv4 key compares as two 64-bit
- * words, inline. */
-static inline bool
-colo_conn_has_key(const struct colo_conn *conn, const struct colo_key *key)
-{
-    if (!key->ipv6) {
-        uint64_t a[2], b[2];
-
-        BUILD_ASSERT(sizeof a == COLO_KEY_SIZE_IPV4);
-        memcpy(a, &conn->key, sizeof a);
-        memcpy(b, key, sizeof b);
-        return !((a[0] ^ b[0]) | (a[1] ^ b[1]));
-    }
-    return !memcmp(&conn->key, key, COLO_KEY_SIZE_IPV6);
-}
-
 /* Returns the flags of 'conn', COLO_F_*. */
 static inline uint32_t
 colo_conn_flags(const struct colo_conn *conn_)
@@ -374,6 +384,98 @@ colo_conn_flags(const struct colo_conn *conn_)
 
     atomic_read_explicit(&conn->flags, &flags, memory_order_acquire);
     return flags;
+}
+
+/* Returns true if 'conn' has 'key'.  An IPv4 key compares as a 64-bit and
+ * a 32-bit word, inline. */
+static inline bool
+colo_conn_has_key(const struct colo_conn *conn, const struct colo_key *key)
+{
+    bool conn_ipv6 = colo_conn_flags(conn) & COLO_F_IPV6;
+
+    if (!key->ipv6) {
+        uint64_t a0, b0;
+        uint32_t a1, b1;
+
+        BUILD_ASSERT(sizeof a0 + sizeof a1 == COLO_KEY_SIZE_IPV4);
+        memcpy(&a0, &conn->key, sizeof a0);
+        memcpy(&b0, key, sizeof b0);
+        memcpy(&a1, (const uint8_t *) &conn->key + sizeof a0, sizeof a1);
+        memcpy(&b1, (const uint8_t *) key + sizeof b0, sizeof b1);
+        return !((a0 ^ b0) | (a1 ^ b1) | conn_ipv6);
+    }
+    return conn_ipv6 && !memcmp(&conn->key, key, COLO_KEY_SIZE_IPV6);
+}
+
+/* Returns the key of 'conn' in '*key', whole. */
+static inline void
+colo_conn_get_key(const struct colo_conn *conn, struct colo_key *key)
+{
+    key->ipv6 = colo_conn_flags(conn) & COLO_F_IPV6;
+    memcpy(key, &conn->key, colo_key_size(key));
+}
+
+/* Returns the hash of the key of 'conn'. */
+static inline uint32_t
+colo_conn_hash(const struct colo_conn *conn)
+{
+    struct colo_key key;
+
+    colo_conn_get_key(conn, &key);
+    return colo_key_hash(&key);
+}
+
+/* The parts of an entry's flags that the zone's mutex protects. */
+static inline unsigned int
+colo_conn_halves(uint32_t flags)
+{
+    return (flags >> COLO_F_HALVES_SHIFT) & 0xf;
+}
+
+static inline enum colo_role
+colo_conn_role(uint32_t flags)
+{
+    return (flags & COLO_F_ROLE) >> COLO_F_ROLE_SHIFT;
+}
+
+static inline unsigned int
+colo_conn_wscale(uint32_t flags)
+{
+    return (flags >> COLO_F_WSCALE_SHIFT) & 0x3f;
+}
+
+/* Adds the bits 'set' to the flags of 'conn'. */
+static inline void
+colo_conn_set_flags(struct colo_conn *conn, uint32_t set)
+{
+    uint32_t orig;
+
+    atomic_or_explicit(&conn->flags, set, &orig, memory_order_release);
+}
+
+static inline void
+colo_conn_add_halves(struct colo_conn *conn, unsigned int halves)
+{
+    colo_conn_set_flags(conn, (uint32_t) halves << COLO_F_HALVES_SHIFT);
+}
+
+static inline void
+colo_conn_add_wscale(struct colo_conn *conn, unsigned int wscale)
+{
+    colo_conn_set_flags(conn, (uint32_t) wscale << COLO_F_WSCALE_SHIFT);
+}
+
+/* Sets the role of 'conn' to 'role'.  Called with the zone's mutex held:
+ * no one else changes it meanwhile, and the packet path's ORs of other
+ * bits are kept. */
+static inline void
+colo_conn_set_role(struct colo_conn *conn, enum colo_role role)
+{
+    uint32_t orig;
+
+    atomic_and_explicit(&conn->flags, ~(uint32_t) COLO_F_ROLE, &orig,
+                        memory_order_relaxed);
+    colo_conn_set_flags(conn, (uint32_t) role << COLO_F_ROLE_SHIFT);
 }
 
 /* Returns how long 'conn' has been idle at 'now', in msec.  Entries expire
@@ -404,17 +506,17 @@ enum colo_conn_state colo_conn_state_at(const struct colo_conn *,
 bool colo_conn_is_new_incarnation(const struct colo_conn *,
                                   const struct colo_tcp *,
                                   enum colo_direction);
-bool colo_conn_learn(struct colo_conn *, const struct colo_tcp *,
-                     enum colo_direction);
+bool colo_conn_learn(struct colo_zone *, struct colo_conn *,
+                     const struct colo_tcp *, enum colo_direction);
 void colo_conn_note_svm_ack(struct colo_conn *, const struct colo_tcp *,
                             uint32_t flags);
-void colo_conn_assure(struct colo_conn *, const struct colo_tcp *,
-                      enum colo_direction, uint32_t flags,
-                      uint32_t seq_delta);
+void colo_conn_assure(struct colo_zone *, struct colo_conn *,
+                      const struct colo_tcp *, enum colo_direction,
+                      uint32_t flags, uint32_t seq_delta);
 void colo_conn_track_close(struct colo_zone *, struct colo_conn *,
                            const struct colo_tcp *, enum colo_direction,
                            uint32_t flags, uint32_t seq_delta);
-void colo_conn_checkpoint(struct colo_conn *);
+void colo_conn_checkpoint(struct colo_zone *, struct colo_conn *);
 
 /* Returns the epoch of 'conn'. */
 static inline uint32_t
@@ -440,6 +542,22 @@ colo_zone_epoch(const struct colo_zone *zone_)
 
 void colo_conn_sync(struct colo_zone *, struct colo_conn *);
 void colo_zone_sync(struct colo_zone *);
+
+/* Entries not assured yet (colo-rewrite-conn.c), see struct colo_young.
+ * All but colo_young_find() need the zone's mutex. */
+struct colo_young *colo_young_find(const struct colo_zone *,
+                                   const struct colo_conn *);
+void colo_young_create(struct colo_zone *, const struct colo_conn *,
+                       uint32_t serial);
+void colo_young_drop(struct colo_zone *, const struct colo_conn *);
+void colo_young_destroy_all(struct colo_zone *);
+
+/* The pool of IPv4 entries (colo-rewrite-pool.c). */
+struct colo_pool *colo_pool_create(size_t slot_size);
+void colo_pool_destroy(struct colo_pool *);
+void *colo_pool_alloc(struct colo_pool *);
+void colo_pool_free(void *);
+size_t colo_pool_size(const struct colo_pool *);
 
 /* Candidates (colo-rewrite-cand.c), see struct colo_cand.  All but
  * colo_cand_match() need the zone's mutex. */

@@ -154,9 +154,12 @@ colo_compare_conns(const void *a_, const void *b_)
     const struct colo_conn *const *a = a_;
     const struct colo_conn *const *b = b_;
 
-    const struct colo_key *ka = &(*a)->key;
-    const struct colo_key *kb = &(*b)->key;
+    struct colo_key ka_, kb_;
+    const struct colo_key *ka = &ka_, *kb = &kb_;
     int cmp;
+
+    colo_conn_get_key(*a, &ka_);
+    colo_conn_get_key(*b, &kb_);
 
     /* IPv4 first, then by the addresses (the VM's, the peer's), then by
      * the ports, all in network byte order. */
@@ -176,14 +179,16 @@ colo_conn_format(const struct colo_conn *conn_, uint16_t zone,
     struct colo_conn *conn = CONST_CAST(struct colo_conn *, conn_);
     uint32_t flags = colo_conn_flags(conn);
     uint32_t idle = colo_conn_idle(conn, now);
+    struct colo_key key;
     uint64_t deltas;
 
     atomic_read_relaxed(&conn->deltas, &deltas);
+    colo_conn_get_key(conn, &key);
 
     ds_put_format(s, "zone=%"PRIu16" vm=", zone);
-    colo_format_endpoint(s, &conn->key, true);
+    colo_format_endpoint(s, &key, true);
     ds_put_cstr(s, " peer=");
-    colo_format_endpoint(s, &conn->key, false);
+    colo_format_endpoint(s, &key, false);
     ds_put_format(s, " state=%s",
                   colo_conn_state_name(colo_conn_state(flags)));
     if (flags & COLO_F_LEARNED) {

@@ -102,6 +102,7 @@ colo_zone_get(struct colo_table *table, uint16_t id)
             ovs_mutex_init(&zone->mutex);
             cmap_init(&zone->conns);
             cmap_init(&zone->cands);
+            cmap_init(&zone->youngs);
             atomic_read_relaxed(&table->failover, &failover);
             atomic_init(&zone->failover, failover);
             for (size_t i = 0; i < COLO_N_STATS; i++) {
@@ -181,7 +182,6 @@ colo_key_init(struct colo_key *key, const struct colo_tcp *p,
     key->vm_port = vm_is_src ? p->tcp->tcp_src : p->tcp->tcp_dst;
     key->peer_port = vm_is_src ? p->tcp->tcp_dst : p->tcp->tcp_src;
     key->ipv6 = p->ipv6;
-    memset(key->pad, 0, sizeof key->pad);
     if (p->ipv6) {
         memcpy(&key->ip6.vm, vm, sizeof key->ip6.vm);
         memcpy(&key->ip6.peer, peer, sizeof key->ip6.peer);
@@ -214,15 +214,28 @@ colo_conn_find(const struct colo_zone *zone, const struct colo_key *key,
 }
 
 static void
+colo_conn_free(struct colo_conn *conn)
+{
+    if (colo_conn_flags(conn) & COLO_F_IPV6) {
+        free(conn);
+    } else {
+        colo_pool_free(conn);
+    }
+}
+
+static void
 colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
                  enum colo_stat why)
     OVS_REQUIRES(zone->mutex)
 {
-    cmap_remove(&zone->conns, &conn->node, colo_key_hash(&conn->key));
-    if (colo_conn_flags(conn) & COLO_F_CAND) {
+    uint32_t flags = colo_conn_flags(conn);
+
+    cmap_remove(&zone->conns, &conn->node, colo_conn_hash(conn));
+    if (flags & COLO_F_CAND) {
         colo_cand_drop(zone, conn);
     }
-    ovsrcu_postpone(free, conn);
+    colo_young_drop(zone, conn);
+    ovsrcu_postpone(colo_conn_free, conn);
     colo_zone_count(zone, why);
 }
 
@@ -277,7 +290,13 @@ colo_zone_evict(struct colo_zone *zone)
         struct colo_conn *conn = CONTAINER_OF(node, struct colo_conn, node);
         enum colo_evict_rank rank = colo_conn_evict_rank(
             colo_conn_flags(conn));
-        uint32_t age = zone->next_serial - conn->serial;
+        uint32_t age = 0;
+
+        if (rank == COLO_EVICT_UNASSURED) {
+            const struct colo_young *young = colo_young_find(zone, conn);
+
+            age = young ? zone->next_serial - young->serial : 0;
+        }
 
         if (rank == COLO_EVICT_CLOSED) {
             best = conn;
@@ -299,26 +318,28 @@ colo_zone_evict(struct colo_zone *zone)
 
 /* Adds a new, empty entry for 'key' to 'zone', whatever the bound. */
 static struct colo_conn *
-colo_conn_insert_new(struct colo_zone *zone, const struct colo_key *key,
-                     uint32_t hash, long long int now)
+colo_conn_insert_new(struct colo_table *table, struct colo_zone *zone,
+                     const struct colo_key *key, uint32_t hash,
+                     long long int now)
     OVS_REQUIRES(zone->mutex)
 {
     size_t key_size = colo_key_size(key);
-    struct colo_conn *conn = xzalloc(offsetof(struct colo_conn, key)
-                                     + key_size);
+    size_t size = offsetof(struct colo_conn, key) + key_size;
+    struct colo_conn *conn = (key->ipv6
+                              ? xmalloc(size)
+                              : colo_pool_alloc(table->pool));
 
+    memset(conn, 0, size);
     memcpy(&conn->key, key, key_size);
-    atomic_init(&conn->flags, 0);
+    atomic_init(&conn->flags, key->ipv6 ? COLO_F_IPV6 : 0);
     atomic_init(&conn->fin_vm_end, 0);
     atomic_init(&conn->fin_peer_end, 0);
     atomic_init(&conn->deltas, 0);
     atomic_init(&conn->used, (uint32_t) now);
     atomic_init(&conn->svm_ack_win, 0);
-    atomic_init(&conn->wscale, 0);
     atomic_init(&conn->svm_isn, 0);
-    atomic_init(&conn->svm_nxt, 0);
     atomic_init(&conn->epoch, colo_zone_epoch(zone));
-    conn->serial = zone->next_serial++;
+    colo_young_create(zone, conn, zone->next_serial++);
     cmap_insert(&zone->conns, &conn->node, hash);
     colo_zone_count(zone, COLO_STAT_CONNS_CREATED);
     return conn;
@@ -342,15 +363,16 @@ colo_conn_create(struct colo_table *table, struct colo_zone *zone,
                      max_conns);
         return NULL;
     }
-    return colo_conn_insert_new(zone, key, hash, now);
+    return colo_conn_insert_new(table, zone, key, hash, now);
 }
 
 /* The SVM's packet 'p' confirmed the candidate of 'conn': replaces 'conn'
  * by a new entry that has the candidate's handshake.  Returns the new
  * entry, or NULL if there is none (failover). */
 static struct colo_conn *
-colo_conn_replace_by_cand(struct colo_zone *zone, struct colo_conn *conn,
-                          const struct colo_tcp *p, long long int now)
+colo_conn_replace_by_cand(struct colo_table *table, struct colo_zone *zone,
+                          struct colo_conn *conn, const struct colo_tcp *p,
+                          long long int now)
     OVS_REQUIRES(zone->mutex)
 {
     struct colo_conn *new_conn = NULL;
@@ -361,8 +383,11 @@ colo_conn_replace_by_cand(struct colo_zone *zone, struct colo_conn *conn,
         /* The new entry goes in before the old one goes, so that a packet
          * looked up meanwhile without the mutex finds one of them: it takes
          * the old one's place in the bound. */
-        new_conn = colo_conn_insert_new(zone, &conn->key,
-                                        colo_key_hash(&conn->key), now);
+        struct colo_key key;
+
+        colo_conn_get_key(conn, &key);
+        new_conn = colo_conn_insert_new(table, zone, &key,
+                                        colo_key_hash(&key), now);
         colo_cand_take(zone, new_conn, conn, p);
     }
     colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
@@ -515,7 +540,8 @@ lookup:
             return COLO_STAT_PASS_UNLEARNED;
         } else if (colo_cand_confirmed(zone, conn, p, dir,
                                        colo_conn_flags(conn))) {
-            conn = colo_conn_replace_by_cand(zone, conn, p, now);
+            conn = colo_conn_replace_by_cand(table, zone, conn, p,
+                                             now);
             if (!conn) {
                 ovs_mutex_unlock(&zone->mutex);
                 return COLO_STAT_PASS_UNTRACKED;
@@ -535,7 +561,7 @@ lookup:
                 return COLO_STAT_PASS_ZONE_FULL;
             }
         }
-        bool pvm_first = colo_conn_learn(conn, p, dir);
+        bool pvm_first = colo_conn_learn(zone, conn, p, dir);
         ovs_mutex_unlock(&zone->mutex);
         if (pvm_first) {
             static struct vlog_rate_limit order_rl
@@ -602,7 +628,8 @@ lookup:
             ovs_mutex_unlock(&zone->mutex);
             return COLO_STAT_PASS_UNLEARNED;
         } else if (colo_cand_confirmed(zone, conn, p, dir, flags)) {
-            conn = colo_conn_replace_by_cand(zone, conn, p, now);
+            conn = colo_conn_replace_by_cand(table, zone, conn, p,
+                                             now);
             if (!conn) {
                 ovs_mutex_unlock(&zone->mutex);
                 return COLO_STAT_PASS_UNTRACKED;
@@ -619,7 +646,7 @@ lookup:
         colo_conn_note_svm_ack(conn, p, flags);
     }
     if (OVS_UNLIKELY(!(flags & COLO_F_ASSURED))) {
-        colo_conn_assure(conn, p, dir, flags, deltas >> 32);
+        colo_conn_assure(zone, conn, p, dir, flags, deltas >> 32);
     }
     if (OVS_UNLIKELY(p->flags & (TCP_FIN | TCP_RST)
                      || flags & (COLO_F_FIN_VM | COLO_F_FIN_PEER))) {
@@ -759,6 +786,7 @@ colo_table_create(void)
     ovsthread_key_create(&table->thread_key, colo_thread_destroy);
     ovs_mutex_init(&table->threads_mutex);
     ovs_list_init(&table->threads);
+    table->pool = colo_pool_create(COLO_CONN_SIZE_IPV4);
     atomic_init(&table->max_conns, COLO_DEFAULT_MAX_CONNS);
     atomic_init(&table->idle_timeout, COLO_DEFAULT_IDLE_TIMEOUT);
     atomic_init(&table->linger, COLO_DEFAULT_LINGER);
@@ -779,10 +807,11 @@ colo_table_destroy(struct colo_table *table)
         struct colo_conn *conn;
 
         CMAP_FOR_EACH (conn, node, &zone->conns) {
-            free(conn);
+            colo_conn_free(conn);
         }
         cmap_destroy(&zone->conns);
         colo_cand_destroy_all(zone);
+        colo_young_destroy_all(zone);
         ovs_mutex_destroy(&zone->mutex);
         free_cacheline(zone);
     }
@@ -795,6 +824,9 @@ colo_table_destroy(struct colo_table *table)
     }
     ovs_mutex_destroy(&table->threads_mutex);
     ovs_mutex_destroy(&table->mutex);
+    /* Entries removed but not freed yet go back to the pool when RCU
+     * frees them: the pool waits for them. */
+    colo_pool_destroy(table->pool);
     free(table);
 }
 
@@ -861,9 +893,10 @@ colo_zone_sweep_batch(struct colo_zone *zone, struct colo_conn **conns,
     ovs_mutex_lock(&zone->mutex);
     for (size_t i = 0; i < n; i++) {
         struct colo_conn *conn = conns[i];
+        struct colo_key key;
 
-        if (colo_conn_find(zone, &conn->key, colo_key_hash(&conn->key))
-            != conn) {
+        colo_conn_get_key(conn, &key);
+        if (colo_conn_find(zone, &key, colo_key_hash(&key)) != conn) {
             continue;
         }
         colo_conn_sync(zone, conn);
@@ -1016,5 +1049,11 @@ colo_table_flush(struct colo_table *table, int zone)
 size_t
 colo_conn_size(void)
 {
-    return offsetof(struct colo_conn, key) + COLO_KEY_SIZE_IPV4;
+    return COLO_CONN_SIZE_IPV4;
+}
+
+size_t
+colo_table_pool_size(const struct colo_table *table)
+{
+    return colo_pool_size(table->pool);
 }

@@ -222,7 +222,11 @@ unsigned int colo_table_dump_conns(const struct colo_table *, int zone,
                                    long long int now_ms, struct ds *);
 
 /* Size of an IPv4 connection's entry, for memory accounting (an IPv6 one
- * takes 24 bytes more). */
+ * takes 24 bytes more, from malloc()). */
 size_t colo_conn_size(void);
+
+/* Bytes that 'table' has taken for its IPv4 entries, outside malloc()'s
+ * heap: in use, or free for new entries. */
+size_t colo_table_pool_size(const struct colo_table *);
 
 #endif /* colo-rewrite.h */

@@ -3425,7 +3425,7 @@ test_stats(struct ovs_cmdl_context *ctx OVS_UNUSED)
     size_t n;
 
     ctx_init(&z, "stats: names", table, false, 0);
-    check_true(&z, colo_conn_size() <= 112, "colo_conn_size() <= 112");
+    check_true(&z, colo_conn_size() == 64, "colo_conn_size() == 64");
     check_str(&z, "stat name", colo_stat_name(COLO_STAT_REWRITTEN),
               "rewritten");
     check_str(&z, "stat name", colo_stat_name(COLO_STAT_CONNS_FLUSHED),
