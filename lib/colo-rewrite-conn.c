@@ -168,24 +168,6 @@ colo_conn_learn_wscale(struct colo_conn *conn, const struct colo_tcp *p,
     }
 }
 
-/* Notes the acknowledgement and window of the SVM's packet 'p', against
- * which the peer's RSTs are checked.  'flags' are the flags of 'conn' when
- * 'p' was looked up. */
-void
-colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
-                       uint32_t flags)
-{
-    if (p->flags & TCP_ACK) {
-        uint32_t ack = colo_tcp_ack(p);
-        uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
-
-        atomic_store_relaxed(&conn->svm_ack_win, ack_win);
-        if (!(flags & COLO_F_SVM_ACK)) {
-            colo_conn_set_flags(conn, COLO_F_SVM_ACK);
-        }
-    }
-}
-
 /* Returns true if the peer's RST with sequence number 'seq' may close
  * 'conn': the SVM has acknowledged nothing yet, or 'seq' is in the
  * sequence space the SVM's last acknowledgement and window describe, as

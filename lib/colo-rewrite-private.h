@@ -47,6 +47,7 @@
 #include "ovs-thread.h"
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
+#include "packets.h"
 #include "util.h"
 
 struct dp_packet;
@@ -508,8 +509,25 @@ bool colo_conn_is_new_incarnation(const struct colo_conn *,
                                   enum colo_direction);
 bool colo_conn_learn(struct colo_zone *, struct colo_conn *,
                      const struct colo_tcp *, enum colo_direction);
-void colo_conn_note_svm_ack(struct colo_conn *, const struct colo_tcp *,
-                            uint32_t flags);
+
+/* Notes the acknowledgement and window of the SVM's packet 'p', against
+ * which the peer's RSTs are checked.  'flags' are the flags of 'conn' when
+ * 'p' was looked up. */
+static inline void
+colo_conn_note_svm_ack(struct colo_conn *conn, const struct colo_tcp *p,
+                       uint32_t flags)
+{
+    if (p->flags & TCP_ACK) {
+        uint32_t ack = colo_tcp_ack(p);
+        uint64_t ack_win = (uint64_t) ack << 32 | ntohs(p->tcp->tcp_winsz);
+
+        atomic_store_relaxed(&conn->svm_ack_win, ack_win);
+        if (!(flags & COLO_F_SVM_ACK)) {
+            colo_conn_set_flags(conn, COLO_F_SVM_ACK);
+        }
+    }
+}
+
 void colo_conn_assure(struct colo_zone *, struct colo_conn *,
                       const struct colo_tcp *, enum colo_direction,
                       uint32_t flags, uint32_t seq_delta);

@@ -219,31 +219,29 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
 BUILD_ASSERT_DECL(offsetof(struct tcp_header, tcp_seq) == COLO_TCP_SEQ_OFS);
 BUILD_ASSERT_DECL(offsetof(struct tcp_header, tcp_ack) == COLO_TCP_ACK_OFS);
 
-/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value'.
- * If 'acc' is nonnull, adds the change to the checksum accumulator '*acc'
- * (see colo_tcp_rewrite()).
+/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value' and
+ * adds the change to the checksum accumulator '*acc' (see
+ * colo_tcp_rewrite()).
  *
- * The checksum covers the header as 16-bit words from its start: a field
- * at an even offset changes two of them, one at an odd offset (an option
- * after a lone NOP) three, the words that cover it. */
-static void
-colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint32_t *acc)
+ * The checksum covers the header as 16-bit words from its start.  A field
+ * at an even offset is two of them: its old value's complement and its new
+ * value go in as 32-bit words, which a ones' complement sum may add as
+ * they are, in whatever byte order, as long as the carries are folded back
+ * in at the end.  A field at an odd offset (an option after a lone NOP)
+ * changes the three words that cover it. */
+static inline void
+colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint64_t *acc)
 {
     uint8_t *base = (uint8_t *) p->tcp;
     ovs_be32 field = htonl(value);
 
-    if (!acc) {
-        memcpy(base + ofs, &field, sizeof field);
-    } else if (!(ofs & 1)) {
+    if (OVS_LIKELY(!(ofs & 1))) {
         uint32_t old, new;
 
-        /* The two 16-bit words of each, in whatever byte order: a ones'
-         * complement sum does not depend on it. */
         memcpy(&old, base + ofs, sizeof old);
         memcpy(&new, &field, sizeof new);
         memcpy(base + ofs, &field, sizeof field);
-        old = ~old;
-        *acc += (old & 0xffff) + (old >> 16) + (new & 0xffff) + (new >> 16);
+        *acc += (uint64_t) (uint32_t) ~old + new;
     } else {
         size_t start = ofs - 1;
         ovs_be16 old[3], new[3];
@@ -259,46 +257,51 @@ colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint32_t *acc)
 
 /* Rewrites 'p' with the deltas of a learned connection.  Unless 'csum' is
  * false, because the checksum is left to offload, the TCP checksum is
- * updated incrementally (RFC 1624, eqn. 3): each changed 16-bit word adds
- * its old value's complement and its new value to one 32-bit sum, folded
- * into the checksum once. */
+ * updated incrementally (RFC 1624, eqn. 3): each changed field adds its old
+ * value's complement and its new value to one 64-bit sum, folded into the
+ * checksum once. */
 void
 colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
                  uint64_t deltas, bool csum)
 {
     uint32_t seq_delta = deltas >> 32;
     uint32_t ts_delta = deltas;
-    uint32_t sum = csum ? (uint16_t) ~p->tcp->tcp_csum : 0;
-    uint32_t *acc = csum ? &sum : NULL;
+    uint64_t sum = (uint16_t) ~p->tcp->tcp_csum;
 
     if (dir == COLO_PRIMARY) {
         if (p->flags & TCP_ACK) {
             colo_tcp_set32(p, COLO_TCP_ACK_OFS, colo_tcp_ack(p) + seq_delta,
-                           acc);
+                           &sum);
         }
-        for (size_t ofs = p->sack_ofs + 2;
-             p->sack_ofs && ofs < p->sack_ofs + p->sack_len; ofs += 4) {
-            colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta, acc);
+        if (OVS_UNLIKELY(p->sack_ofs)) {
+            for (size_t ofs = p->sack_ofs + 2;
+                 ofs < p->sack_ofs + p->sack_len; ofs += 4) {
+                colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta,
+                               &sum);
+            }
         }
         if (p->ts_ofs && flags & COLO_F_TS) {
             uint32_t tsecr = colo_tcp_get32(p, p->ts_ofs + 6);
             if (tsecr) {
-                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, acc);
+                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, &sum);
             }
         }
     } else {
-        colo_tcp_set32(p, COLO_TCP_SEQ_OFS, colo_tcp_seq(p) - seq_delta, acc);
+        colo_tcp_set32(p, COLO_TCP_SEQ_OFS, colo_tcp_seq(p) - seq_delta,
+                       &sum);
         if (p->ts_ofs && flags & COLO_F_TS) {
             colo_tcp_set32(p, p->ts_ofs + 2,
-                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, acc);
+                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, &sum);
         }
     }
     if (csum) {
-        /* At most 61 words were added (10 fields of 6 words at most, and
-         * the checksum): far below 2^32, and two folds bring it to 16
-         * bits. */
+        /* At most 11 fields were added, each less than 2^33: folding the
+         * 64 bits twice into 32, then 32 twice into 16, leaves no
+         * carry. */
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffffffff) + (sum >> 32);
         sum = (sum & 0xffff) + (sum >> 16);
         sum = (sum & 0xffff) + (sum >> 16);
-        p->tcp->tcp_csum = (OVS_FORCE ovs_be16) ~sum;
+        p->tcp->tcp_csum = (OVS_FORCE ovs_be16) (uint16_t) ~sum;
     }
 }

@@ -193,7 +193,7 @@ colo_key_init(struct colo_key *key, const struct colo_tcp *p,
 
 /* Returns the entry for 'key' among 'node' and the nodes that follow it,
  * all of one hash, or NULL. */
-static struct colo_conn *
+static inline struct colo_conn *
 colo_conn_match(const struct cmap_node *node, const struct colo_key *key)
 {
     for (; node; node = cmap_node_next(node)) {
