@@ -56,7 +56,8 @@ tests_ovstest_SOURCES += \
 	colo/tests/test-colo-bench-cmp.c \
 	colo/tests/test-colo-bench-pkt.c \
 	colo/tests/test-colo-bench-table.c \
-	colo/tests/test-colo-flood.c
+	colo/tests/test-colo-flood.c \
+	colo/tests/test-colo-pool.c
 
 TESTSUITE_AT += \
 	colo/tests/colo-testsuite.at \
