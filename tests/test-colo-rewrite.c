@@ -2959,6 +2959,45 @@ test_assured(bool ipv6)
               STAT(REWRITTEN));
     colo_table_destroy(table);
 
+    /* The SVM sent data before a checkpoint, the peer acknowledges it
+     * after: the end of the SVM's data moved to the PVM's numbering with
+     * the checkpoint.  Acknowledging it assures t[0]; acknowledging more
+     * than the SVM sent does not assure t[1].  The SVM's numbers are below
+     * the PVM's for t[0] (hs_neg) and above them for t[1] (hs_plain), so
+     * an end left in the SVM's numbering fails one or the other. */
+    table = colo_table_create();
+    ctx_init(&t[0], "assured: data, checkpoint, ack", table, ipv6, 40000);
+    ctx_init(&t[1], "assured: data, checkpoint, ack", table, ipv6, 40001);
+    for (int i = 0; i < 2; i++) {
+        const struct hs *hi = i ? &hs_plain : &hs_neg;
+
+        handshake_server(&t[i], hi, true);
+        xmit(&t[i], &(struct seg) {
+                 .from_vm = true, .flags = TCP_ACK, .seq = hi->s + 1,
+                 .ack = hi->c + 1, .payload = 10 },
+             &(struct seg) {
+                 .from_vm = true, .flags = TCP_ACK, .seq = hi->p + 1,
+                 .ack = hi->c + 1, .payload = 10 }, STAT(REWRITTEN));
+    }
+    check_uint(&t[0], "checkpoint(5)", colo_table_checkpoint(table, 5), 2);
+    xmit_pass(&t[0], &(struct seg) {
+                  .flags = TCP_ACK, .seq = hs_neg.c + 1,
+                  .ack = hs_neg.p + 11 }, STAT(REWRITTEN));
+    xmit_pass(&t[1], &(struct seg) {
+                  .flags = TCP_ACK, .seq = hs_plain.c + 1,
+                  .ack = hs_plain.p + 1000 }, STAT(REWRITTEN));
+    colo_table_run(table, unassured);
+    check_conns(&t[0], 0, 1, 0, 0);
+    check_counter(&t[0], COLO_STAT_CONNS_EXPIRED, 1);
+    quiesce();
+    xmit_pass(&t[0], &(struct seg) {
+                  .flags = TCP_ACK, .seq = hs_neg.c + 1,
+                  .ack = hs_neg.p + 11 }, STAT(REWRITTEN));
+    xmit_pass(&t[1], &(struct seg) {
+                  .flags = TCP_ACK, .seq = hs_plain.c + 1,
+                  .ack = hs_plain.p + 11 }, STAT(PASS_UNLEARNED));
+    colo_table_destroy(table);
+
     /* Eviction takes the oldest entry that is not assured, half-open or
      * learned, never an assured one. */
     vlog_set_levels(module, VLF_CONSOLE, VLL_ERR);
