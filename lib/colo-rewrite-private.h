@@ -30,7 +30,8 @@
  *   colo-rewrite-pool.c   the slots that IPv4 entries are allocated from.
  *   colo-rewrite-stats.c  counters, statistics and dumps.
  *
- * Nothing outside the engine includes this header. */
+ * Nothing outside the engine includes this header, but its unit tests
+ * (tests/test-colo-rewrite.c calls colo_parse()). */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -39,9 +39,11 @@
 #include <string.h>
 
 #include "colo-compat.h"
+#include "colo-rewrite-private.h"
 #include "command-line.h"
 #include "csum.h"
 #include "dp-packet.h"
+#include "flow.h"
 #include "openvswitch/dynamic-string.h"
 #include "openvswitch/util.h"
 #include "openvswitch/vlog.h"
@@ -2355,6 +2357,326 @@ test_parse_not_tcp(void)
     colo_table_destroy(table);
 }
 
+/* Parsing with the datapath's offsets.
+ *
+ * colo_parse() takes a fast path when the packet carries the offsets of its
+ * IP and TCP headers (miniflow_extract() sets them), and parses the whole
+ * frame when it does not.  Each frame below is parsed without offsets,
+ * then with the offsets miniflow_extract() leaves, the frame's own, and
+ * every pair of small offsets, right or wrong: all must give the same
+ * result, and the same struct colo_tcp if it is COLO_PARSE_OK. */
+
+/* Returns the name of the first member in which 'a' and 'b' differ, or
+ * NULL if they agree. */
+static const char *
+parse_diff(const struct colo_tcp *a, const struct colo_tcp *b)
+{
+    return (a->tcp != b->tcp ? "tcp"
+            : a->src != b->src ? "src"
+            : a->dst != b->dst ? "dst"
+            : a->flags != b->flags ? "flags"
+            : a->ipv6 != b->ipv6 ? "ipv6"
+            : a->ts_ofs != b->ts_ofs ? "ts_ofs"
+            : a->sack_ofs != b->sack_ofs ? "sack_ofs"
+            : a->sack_len != b->sack_len ? "sack_len"
+            : a->has_wscale != b->has_wscale ? "has_wscale"
+            : a->wscale != b->wscale ? "wscale"
+            : a->payload_len != b->payload_len ? "payload_len"
+            : NULL);
+}
+
+/* Parses 'f' with offsets 'l3' and 'l4'.  Returns true if the result is
+ * 'ref_result' and, for COLO_PARSE_OK, the fields are those of 'ref';
+ * otherwise describes the difference in 'problem'. */
+static bool
+parse_at_agrees(const struct frame *f, uint16_t l3, uint16_t l4,
+                enum colo_parse_result ref_result, const struct colo_tcp *ref,
+                struct ds *problem)
+{
+    enum colo_parse_result result;
+    struct colo_tcp tcp;
+    const char *diff;
+
+    f->p->l3_ofs = l3;
+    f->p->l4_ofs = l4;
+    result = colo_parse(f->p, &tcp);
+    if (result != ref_result) {
+        ds_put_format(problem, "l3_ofs=%"PRIu16" l4_ofs=%"PRIu16": result "
+                      "%d, without offsets %d", l3, l4, result, ref_result);
+        return false;
+    }
+    diff = result == COLO_PARSE_OK ? parse_diff(&tcp, ref) : NULL;
+    if (diff) {
+        ds_put_format(problem, "l3_ofs=%"PRIu16" l4_ofs=%"PRIu16": %s "
+                      "differs from the parse without offsets",
+                      l3, l4, diff);
+        return false;
+    }
+    return true;
+}
+
+/* Checks that 'f' parses with result 'expected' without offsets and
+ * exactly the same way with any, then destroys it. */
+static void
+check_parse_offsets(const char *what, struct frame *f,
+                    enum colo_parse_result expected)
+{
+    /* Garbage offsets: every pair up to these, and unset ones. */
+    enum { MAX_L3 = 80, MAX_L4 = 160 };
+    struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_U64S];
+    } m;
+    enum colo_parse_result ref_result;
+    unsigned int n_wrong = 0;
+    struct colo_tcp ref;
+    struct ds problem;
+    struct ctx t;
+
+    ctx_init(&t, what, NULL, false, 0);
+    ds_init(&problem);
+
+    dp_packet_reset_offsets(f->p);
+    ref_result = colo_parse(f->p, &ref);
+    check_uint(&t, "result without offsets", ref_result, expected);
+    if (ref_result == COLO_PARSE_OK) {
+        const uint8_t *data = frame_data(f);
+
+        check_true(&t, (uint8_t *) ref.tcp == data + f->l4
+                   && ref.ts_ofs == (f->ts ? f->ts - f->l4 : 0)
+                   && ref.sack_ofs == (f->sack ? f->sack - f->l4 : 0),
+                   "the TCP header and options are where they were put");
+    }
+
+    /* As the datapath leaves them. */
+    pkt_metadata_init(&f->p->md, u32_to_odp(1));
+    miniflow_extract(f->p, &m.mf);
+    if (!parse_at_agrees(f, f->p->l3_ofs, f->p->l4_ofs, ref_result, &ref,
+                         &problem)) {
+        fail(&t, "with miniflow_extract()'s offsets, %s",
+             ds_cstr(&problem));
+    }
+    n_checks++;
+
+    /* Where build_frame() put the headers: the same as miniflow_extract()
+     * for most frames, a stale offset past the end for a truncated one. */
+    ds_clear(&problem);
+    if (!parse_at_agrees(f, f->l3, f->l4, ref_result, &ref, &problem)) {
+        fail(&t, "with the frame's offsets, %s", ds_cstr(&problem));
+    }
+    n_checks++;
+
+    /* Any offsets at all. */
+    for (int l3 = 0; l3 <= MAX_L3 + 1; l3++) {
+        for (int l4 = 0; l4 <= MAX_L4 + 1; l4++) {
+            ds_clear(&problem);
+            if (!parse_at_agrees(f, l3 > MAX_L3 ? UINT16_MAX : l3,
+                                 l4 > MAX_L4 ? UINT16_MAX : l4,
+                                 ref_result, &ref, &problem)
+                && !n_wrong++) {
+                fail(&t, "with wrong offsets, %s", ds_cstr(&problem));
+            }
+        }
+    }
+    check_uint(&t, "offset pairs that parse differently", n_wrong, 0);
+
+    ds_destroy(&problem);
+    frame_destroy(f);
+}
+
+/* Replaces the ethertype of 'f' by the 'n' bytes at 'encap', which end
+ * with another ethertype. */
+static void
+frame_encap(struct frame *f, const uint8_t *encap, size_t n)
+{
+    struct buf b = { .size = 0 };
+
+    put_bytes(&b, frame_data(f), 2 * ETH_ADDR_LEN);
+    put_bytes(&b, encap, n);
+    put_bytes(&b, frame_data(f) + ETH_HEADER_LEN,
+              frame_size(f) - ETH_HEADER_LEN);
+    dp_packet_delete(f->p);
+    f->p = dp_packet_clone_data(b.data, b.size);
+    f->l3 += n - 2;
+    f->l4 += n - 2;
+    f->ts += f->ts ? n - 2 : 0;
+    f->sack += f->sack ? n - 2 : 0;
+}
+
+static void
+test_parse_offsets(void)
+{
+    /* 802.3 length (any below 0x600), then LLC/SNAP with ethertype IPv4:
+     * miniflow_extract() finds IPv4 in it, colo_parse() does not. */
+    static const uint8_t snap[] = {
+        0x00, 0x40, 0xaa, 0xaa, 0x03, 0x00, 0x00, 0x00, 0x08, 0x00,
+    };
+    /* MPLS, one label (bottom of stack), with IPv4 after it. */
+    static const uint8_t mpls[] = { 0x88, 0x47, 0x00, 0x01, 0x01, 0x40 };
+    static const struct {
+        const char *opts;
+        int n_sack;
+        uint16_t flags;
+    } segs[] = {
+        { "NNT", 0, TCP_ACK },
+        { "", 0, TCP_ACK | TCP_PSH },
+        { "MNWPNNT", 0, TCP_SYN },
+        { "NTNNS", 2, TCP_ACK },     /* Timestamps at an odd offset. */
+        { "NNTNNS", 3, TCP_ACK },
+        { "NNS", 4, TCP_ACK },
+        { "WNNT", 0, TCP_SYN | TCP_ACK },
+    };
+    static const uint16_t vlans[][2] = {
+        { 0, 0 },
+        { ETH_TYPE_VLAN_8021Q, 0 },
+        { ETH_TYPE_VLAN_8021AD, ETH_TYPE_VLAN_8021Q },
+    };
+    struct ctx base;
+    struct frame f;
+    struct conn c;
+    struct seg s;
+
+    for (int ipv6 = 0; ipv6 < 2; ipv6++) {
+        const char *family = ipv6 ? "IPv6" : "IPv4";
+        char *what;
+
+        ctx_init(&base, "", NULL, ipv6, 40000);
+        memset(&s, 0, sizeof s);
+        s.seq = 1000;
+        s.ack = 2000;
+        s.tsval = 77;
+        s.tsecr = 88;
+        for (int i = 0; i < ARRAY_SIZE(s.sack); i++) {
+            s.sack[i] = 3000 + 100 * i;
+        }
+        s.payload = 100;
+
+        for (int v = 0; v < ARRAY_SIZE(vlans); v++) {
+            for (int i = 0; i < ARRAY_SIZE(segs); i++) {
+                what = xasprintf("parse offsets: %s, %d tags, options %s",
+                                 family, !!vlans[v][0] + !!vlans[v][1],
+                                 segs[i].opts);
+                c = base.conn;
+                memcpy(c.vlans, vlans[v], sizeof c.vlans);
+                s.opts = segs[i].opts;
+                s.n_sack = segs[i].n_sack;
+                s.flags = segs[i].flags;
+                f = build_frame(&c, &s);
+                check_parse_offsets(what, &f, COLO_PARSE_OK);
+                free(what);
+            }
+        }
+        s.opts = "NNT";
+        s.n_sack = 0;
+        s.flags = TCP_ACK;
+
+        c = base.conn;
+        c.eth_pad = 10;
+        what = xasprintf("parse offsets: %s, Ethernet padding", family);
+        f = build_frame(&c, &s);
+        check_parse_offsets(what, &f, COLO_PARSE_OK);
+        free(what);
+
+        c = base.conn;
+        c.proto = IPPROTO_UDP;
+        what = xasprintf("parse offsets: %s, UDP", family);
+        f = build_frame(&c, &s);
+        check_parse_offsets(what, &f, COLO_PARSE_NOT_TCP);
+        free(what);
+
+        /* Cut in the TCP options, in the IP header, in the Ethernet
+         * header. */
+        c = base.conn;
+        what = xasprintf("parse offsets: %s, truncated", family);
+        f = build_frame(&c, &s);
+        frame_truncate(&f, f.l4 + TCP_HEADER_LEN + 4);
+        check_parse_offsets(what, &f, COLO_PARSE_BAD);
+        f = build_frame(&c, &s);
+        frame_truncate(&f, f.l3 + 10);
+        check_parse_offsets(what, &f, COLO_PARSE_BAD);
+        f = build_frame(&c, &s);
+        frame_truncate(&f, ETH_HEADER_LEN - 1);
+        check_parse_offsets(what, &f, COLO_PARSE_NOT_TCP);
+        free(what);
+
+        /* The IP datagram is longer than the frame. */
+        c = base.conn;
+        what = xasprintf("parse offsets: %s, IP length past the frame",
+                         family);
+        f = build_frame(&c, &s);
+        set16(frame_data(&f), f.l3 + (ipv6 ? 4 : 2),
+              get16(frame_data(&f), f.l3 + (ipv6 ? 4 : 2)) + 1);
+        if (!ipv6) {
+            frame_fix_ip_csum(&f);
+        }
+        check_parse_offsets(what, &f, COLO_PARSE_BAD);
+        free(what);
+
+        /* Malformed TCP options. */
+        for (int i = 0; i < 3; i++) {
+            what = xasprintf("parse offsets: %s, %s", family,
+                             bad_opts[i].what);
+            c = base.conn;
+            s.raw_opts = bad_opts[i].bytes;
+            s.n_raw_opts = bad_opts[i].n;
+            f = build_frame(&c, &s);
+            check_parse_offsets(what, &f, COLO_PARSE_BAD);
+            s.raw_opts = NULL;
+            s.n_raw_opts = 0;
+            free(what);
+        }
+    }
+
+    ctx_init(&base, "", NULL, false, 40000);
+    c = base.conn;
+    c.ip_opts = 8;
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv4 options", &f, COLO_PARSE_OK);
+
+    c = base.conn;
+    c.frag = htons(IP_MORE_FRAGMENTS);
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv4 first fragment", &f,
+                        COLO_PARSE_OK);
+
+    c = base.conn;
+    c.frag = htons(100);
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv4 later fragment", &f,
+                        COLO_PARSE_BAD);
+
+    c = base.conn;
+    f = build_frame(&c, &s);
+    frame_encap(&f, snap, sizeof snap);
+    check_parse_offsets("parse offsets: IPv4 in LLC/SNAP", &f,
+                        COLO_PARSE_NOT_TCP);
+
+    c = base.conn;
+    f = build_frame(&c, &s);
+    frame_encap(&f, mpls, sizeof mpls);
+    check_parse_offsets("parse offsets: IPv4 in MPLS", &f,
+                        COLO_PARSE_NOT_TCP);
+
+    ctx_init(&base, "", NULL, true, 40000);
+    c = base.conn;
+    c.ext = "H";
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv6 hop-by-hop options", &f,
+                        COLO_PARSE_OK);
+
+    c = base.conn;
+    c.ext = "DF";
+    c.frag = htons(1);          /* M flag, offset 0. */
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv6 first fragment", &f,
+                        COLO_PARSE_OK);
+
+    c.frag = htons(0x100);      /* Offset 32. */
+    f = build_frame(&c, &s);
+    check_parse_offsets("parse offsets: IPv6 later fragment", &f,
+                        COLO_PARSE_BAD);
+}
+
 static void
 test_parse(struct ovs_cmdl_context *ctx OVS_UNUSED)
 {
@@ -2364,6 +2686,7 @@ test_parse(struct ovs_cmdl_context *ctx OVS_UNUSED)
     test_parse_bad_ip(false);
     test_parse_bad_ip(true);
     test_parse_not_tcp();
+    test_parse_offsets();
 }
 
 /* Lifecycle. */
