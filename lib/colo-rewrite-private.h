@@ -289,7 +289,8 @@ struct colo_table {
 };
 
 /* What colo_parse() finds in a TCP packet.  Pointers point into the
- * packet. */
+ * packet.  colo_parse() sets every member if it returns COLO_PARSE_OK, and
+ * leaves them undefined otherwise. */
 struct colo_tcp {
     struct tcp_header *tcp;
     const void *src;            /* Source address, 4 or 16 bytes. */

@@ -89,15 +89,121 @@ colo_parse_options(const uint8_t *opts, size_t len, struct colo_tcp *p)
     return true;
 }
 
-enum colo_parse_result
-colo_parse(struct dp_packet *packet, struct colo_tcp *p)
+/* Returns the ethertype that the Ethernet header and the VLAN tags at the
+ * start of 'data' lead to, if they end exactly at 'l3', otherwise 0 (not an
+ * ethertype that colo_parse() takes).  The caller has checked that 'l3' is
+ * within the frame; it may be less than ETH_HEADER_LEN.
+ *
+ * It checks the tags as colo_parse_ip() walks them, so that a packet whose
+ * offsets say less or more (LLC/SNAP, MPLS, a third tag, a stale offset)
+ * goes to colo_parse_ip(). */
+static ovs_be16
+colo_parse_eth_type_at(const uint8_t *data, size_t l3)
 {
-    uint8_t *data = dp_packet_data(packet);
+    ovs_be16 eth_type;
+    size_t ofs;
+
+    /* Most frames have no tag. */
+    if (OVS_LIKELY(l3 == ETH_HEADER_LEN)) {
+        memcpy(&eth_type, data + ETH_HEADER_LEN - 2, sizeof eth_type);
+        return eth_type;
+    }
+    for (ofs = ETH_HEADER_LEN; ofs < l3; ofs += VLAN_HEADER_LEN) {
+        memcpy(&eth_type, data + ofs - 2, sizeof eth_type);
+        if (eth_type != htons(ETH_TYPE_VLAN_8021Q)
+            && eth_type != htons(ETH_TYPE_VLAN_8021AD)) {
+            return 0;
+        }
+    }
+    if (ofs != l3) {
+        return 0;
+    }
+    memcpy(&eth_type, data + l3 - 2, sizeof eth_type);
+    return eth_type;
+}
+
+/* The fast path of colo_parse(), for a packet whose IP and TCP headers
+ * the datapath has already found (miniflow_extract() sets the offsets).
+ *
+ * The offsets are only a hint: an action may have changed the packet since
+ * they were set, and the datapath's parse takes packets that
+ * colo_parse_ip() does not (LLC/SNAP, MPLS).  So this takes a packet only
+ * if the headers at the offsets are what colo_parse_ip() would find and
+ * accept, with TCP right after the IP header, and sets what colo_parse_ip()
+ * would set.  Anything else, IPv6 extension headers and fragments among
+ * it, it leaves to colo_parse_ip() by returning false.
+ *
+ * On success, stores the offset of the TCP header in '*ofsp' and the end of
+ * the IP datagram in '*endp'. */
+static bool
+colo_parse_ip_fast(const struct dp_packet *packet, struct colo_tcp *p,
+                   size_t *ofsp, size_t *endp)
+{
+    const uint8_t *data = dp_packet_data(packet);
     size_t size = dp_packet_size(packet);
+    size_t l3 = packet->l3_ofs;
+    size_t l4 = packet->l4_ofs;
+    size_t ip_len = l4 - l3;
+    ovs_be16 eth_type;
+
+    /* Once 'l4' is within the frame and past 'l3', every header read below
+     * is too.  An unset 'l3' (UINT16_MAX) fails here; an unset 'l4' with a
+     * set 'l3' is checked against the headers like any other offset. */
+    if (l4 > size || l4 < l3 + IP_HEADER_LEN) {
+        return false;
+    }
+
+    eth_type = colo_parse_eth_type_at(data, l3);
+    if (eth_type == htons(ETH_TYPE_IP)) {
+        const struct ip_header *ip;
+        size_t tot_len;
+
+        ip = ALIGNED_CAST(const struct ip_header *, data + l3);
+        tot_len = ntohs(ip->ip_tot_len);
+        if (IP_VER(ip->ip_ihl_ver) != 4
+            || IP_IHL(ip->ip_ihl_ver) * 4 != ip_len
+            || ip->ip_proto != IPPROTO_TCP
+            || tot_len < ip_len || size < l3 + tot_len
+            || ip->ip_frag_off & htons(IP_FRAG_OFF_MASK)) {
+            return false;
+        }
+        p->src = &ip->ip_src;
+        p->dst = &ip->ip_dst;
+        p->ipv6 = false;
+        *endp = l3 + tot_len;
+    } else if (eth_type == htons(ETH_TYPE_IPV6)) {
+        const struct ovs_16aligned_ip6_hdr *ip6;
+        size_t end;
+
+        if (ip_len != IPV6_HEADER_LEN) {
+            return false;
+        }
+        ip6 = ALIGNED_CAST(const struct ovs_16aligned_ip6_hdr *, data + l3);
+        end = l4 + ntohs(ip6->ip6_plen);
+        if (ip6->ip6_nxt != IPPROTO_TCP || end > size) {
+            return false;
+        }
+        p->src = &ip6->ip6_src;
+        p->dst = &ip6->ip6_dst;
+        p->ipv6 = true;
+        *endp = end;
+    } else {
+        return false;
+    }
+    *ofsp = l4;
+    return true;
+}
+
+/* The full parse of colo_parse(), from the Ethernet header to the TCP
+ * header.  On success, stores the offset of the TCP header in '*ofsp' and
+ * the end of the IP datagram in '*endp'. */
+static enum colo_parse_result
+colo_parse_ip(uint8_t *data, size_t size, struct colo_tcp *p,
+              size_t *ofsp, size_t *endp)
+{
     size_t ofs = ETH_HEADER_LEN;
     uint8_t proto;
 
-    memset(p, 0, sizeof *p);
     if (size < ETH_HEADER_LEN) {
         return COLO_PARSE_NOT_TCP;
     }
@@ -139,6 +245,7 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
         }
         p->src = &ip->ip_src;
         p->dst = &ip->ip_dst;
+        p->ipv6 = false;
         /* Ignore Ethernet padding past the IP datagram. */
         size = ofs + tot_len;
         ofs += ihl;
@@ -197,8 +304,27 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
     } else {
         return COLO_PARSE_NOT_TCP;
     }
+    *ofsp = ofs;
+    *endp = size;
+    return COLO_PARSE_OK;
+}
 
-    /* TCP. */
+enum colo_parse_result
+colo_parse(struct dp_packet *packet, struct colo_tcp *p)
+{
+    uint8_t *data = dp_packet_data(packet);
+    size_t ofs, size;
+
+    if (!colo_parse_ip_fast(packet, p, &ofs, &size)) {
+        enum colo_parse_result result;
+
+        result = colo_parse_ip(data, dp_packet_size(packet), p, &ofs, &size);
+        if (result != COLO_PARSE_OK) {
+            return result;
+        }
+    }
+
+    /* TCP, in the 'size' bytes of the IP datagram. */
     if (size < ofs + TCP_HEADER_LEN) {
         return COLO_PARSE_BAD;
     }
@@ -209,6 +335,11 @@ colo_parse(struct dp_packet *packet, struct colo_tcp *p)
     }
     p->flags = TCP_FLAGS(p->tcp->tcp_ctl);
     p->payload_len = size - ofs - hlen;
+    p->ts_ofs = 0;
+    p->sack_ofs = 0;
+    p->sack_len = 0;
+    p->has_wscale = false;
+    p->wscale = 0;
     if (!colo_parse_options(data + ofs + TCP_HEADER_LEN,
                             hlen - TCP_HEADER_LEN, p)) {
         return COLO_PARSE_BAD;
