@@ -21,8 +21,9 @@
  *
  *   colo-rewrite.c        tables, zones and their bound, the packet path,
  *                         events.
- *   colo-rewrite-tcp.c    parsing a packet, rewriting its fields and
- *                         checksum.
+ *   colo-rewrite-tcp.c    parsing a packet.  Rewriting its fields and
+ *                         checksum is inline, below, because every
+ *                         packet does it.
  *   colo-rewrite-conn.c   the connection state machine: handshake,
  *                         learning, close, checkpoint of one entry.
  *   colo-rewrite-cand.c   candidates: a peer's SYN on an open connection,
@@ -31,7 +32,8 @@
  *   colo-rewrite-stats.c  counters, statistics and dumps.
  *
  * Nothing outside the engine includes this header, but its unit tests
- * (tests/test-colo-rewrite.c calls colo_parse()). */
+ * (tests/test-colo-rewrite.c calls colo_parse(), tests/test-colo-pool.c
+ * tests the pool). */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -316,7 +318,7 @@ enum {
     COLO_TCPOPT_TIMESTAMP = 8,
 };
 
-/* Parsing and rewriting (colo-rewrite-tcp.c). */
+/* Parsing (colo-rewrite-tcp.c) and rewriting (inline). */
 
 enum colo_parse_result {
     COLO_PARSE_OK,
@@ -352,8 +354,93 @@ colo_tcp_ack(const struct colo_tcp *p)
 {
     return colo_tcp_get32(p, COLO_TCP_ACK_OFS);
 }
-void colo_tcp_rewrite(struct colo_tcp *, enum colo_direction, uint32_t flags,
-                      uint64_t deltas, bool csum);
+
+/* Sets the 32-bit field at 'ofs' bytes into the TCP header to 'value' and
+ * adds the change to the checksum accumulator '*acc' (see
+ * colo_tcp_rewrite()).
+ *
+ * The checksum covers the header as 16-bit words from its start.  A field
+ * at an even offset is two of them: its old value's complement and its new
+ * value go in as 32-bit words, which a ones' complement sum may add as
+ * they are, in whatever byte order, as long as the carries are folded back
+ * in at the end.  A field at an odd offset (an option after a lone NOP)
+ * changes the three words that cover it. */
+static inline void
+colo_tcp_set32(struct colo_tcp *p, size_t ofs, uint32_t value, uint64_t *acc)
+{
+    uint8_t *base = (uint8_t *) p->tcp;
+    ovs_be32 field = htonl(value);
+
+    if (OVS_LIKELY(!(ofs & 1))) {
+        uint32_t old, new;
+
+        memcpy(&old, base + ofs, sizeof old);
+        memcpy(&new, &field, sizeof new);
+        memcpy(base + ofs, &field, sizeof field);
+        *acc += (uint64_t) (uint32_t) ~old + new;
+    } else {
+        size_t start = ofs - 1;
+        ovs_be16 old[3], new[3];
+
+        memcpy(old, base + start, sizeof old);
+        memcpy(base + ofs, &field, sizeof field);
+        memcpy(new, base + start, sizeof new);
+        for (size_t i = 0; i < ARRAY_SIZE(old); i++) {
+            *acc += (uint16_t) ~old[i] + (uint16_t) new[i];
+        }
+    }
+}
+
+/* Rewrites 'p' with the deltas of a learned connection.  Unless 'csum' is
+ * false, because the checksum is left to offload, the TCP checksum is
+ * updated incrementally (RFC 1624, eqn. 3): each changed field adds its old
+ * value's complement and its new value to one 64-bit sum, folded into the
+ * checksum once. */
+static inline void
+colo_tcp_rewrite(struct colo_tcp *p, enum colo_direction dir, uint32_t flags,
+                 uint64_t deltas, bool csum)
+{
+    uint32_t seq_delta = deltas >> 32;
+    uint32_t ts_delta = deltas;
+    uint64_t sum = (uint16_t) ~p->tcp->tcp_csum;
+
+    if (dir == COLO_PRIMARY) {
+        if (p->flags & TCP_ACK) {
+            colo_tcp_set32(p, COLO_TCP_ACK_OFS, colo_tcp_ack(p) + seq_delta,
+                           &sum);
+        }
+        if (OVS_UNLIKELY(p->sack_ofs)) {
+            for (size_t ofs = p->sack_ofs + 2;
+                 ofs < p->sack_ofs + p->sack_len; ofs += 4) {
+                colo_tcp_set32(p, ofs, colo_tcp_get32(p, ofs) + seq_delta,
+                               &sum);
+            }
+        }
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            uint32_t tsecr = colo_tcp_get32(p, p->ts_ofs + 6);
+            if (tsecr) {
+                colo_tcp_set32(p, p->ts_ofs + 6, tsecr + ts_delta, &sum);
+            }
+        }
+    } else {
+        colo_tcp_set32(p, COLO_TCP_SEQ_OFS, colo_tcp_seq(p) - seq_delta,
+                       &sum);
+        if (p->ts_ofs && flags & COLO_F_TS) {
+            colo_tcp_set32(p, p->ts_ofs + 2,
+                           colo_tcp_get32(p, p->ts_ofs + 2) - ts_delta, &sum);
+        }
+    }
+    if (csum) {
+        /* At most 11 fields were added, each less than 2^33: folding the
+         * 64 bits twice into 32, then 32 twice into 16, leaves no
+         * carry. */
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffffffff) + (sum >> 32);
+        sum = (sum & 0xffff) + (sum >> 16);
+        sum = (sum & 0xffff) + (sum >> 16);
+        p->tcp->tcp_csum = (OVS_FORCE ovs_be16) (uint16_t) ~sum;
+    }
+}
 
 /* Zones (colo-rewrite.c). */
 
