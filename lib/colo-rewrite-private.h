@@ -244,6 +244,7 @@ struct colo_zone {
     PADDED_MEMBERS_CACHELINE_MARKER(CACHE_LINE_SIZE, cacheline0,
         struct cmap_node node;      /* In colo_table's 'zones'. */
         uint16_t id;
+        uint32_t hash_basis;        /* See colo_key_hash(). */
         atomic_bool failover;       /* Track no new connections. */
         atomic_uint32_t epoch;      /* Checkpoints so far, modulo 2^32.
                                      * Only changed with 'mutex' held. */
@@ -449,12 +450,14 @@ void colo_zone_count(struct colo_zone *, enum colo_stat);
 
 /* Connections (colo-rewrite-conn.c). */
 
-/* Hashes 'key'. */
+/* Hashes 'key' for 'zone'.  Each zone has a random basis: with a known
+ * one, an attacker could choose 4-tuples whose hashes all collide, and
+ * make every lookup of theirs walk a chain of all their entries. */
 static inline uint32_t
-colo_key_hash(const struct colo_key *key)
+colo_key_hash(const struct colo_zone *zone, const struct colo_key *key)
 {
     if (!key->ipv6) {
-        uint32_t hash = 0;
+        uint32_t hash = zone->hash_basis;
 
         hash = hash_add(hash, (OVS_FORCE uint32_t) key->ip4.vm);
         hash = hash_add(hash, (OVS_FORCE uint32_t) key->ip4.peer);
@@ -462,7 +465,7 @@ colo_key_hash(const struct colo_key *key)
                               | key->peer_port);
         return hash_finish(hash, 12);
     }
-    return hash_bytes(key, COLO_KEY_SIZE_IPV6, 0);
+    return hash_bytes(key, COLO_KEY_SIZE_IPV6, zone->hash_basis);
 }
 
 /* Returns the flags of 'conn', COLO_F_*. */
@@ -505,14 +508,14 @@ colo_conn_get_key(const struct colo_conn *conn, struct colo_key *key)
     memcpy(key, &conn->key, colo_key_size(key));
 }
 
-/* Returns the hash of the key of 'conn'. */
+/* Returns the hash of the key of 'conn', in 'zone'. */
 static inline uint32_t
-colo_conn_hash(const struct colo_conn *conn)
+colo_conn_hash(const struct colo_zone *zone, const struct colo_conn *conn)
 {
     struct colo_key key;
 
     colo_conn_get_key(conn, &key);
-    return colo_key_hash(&key);
+    return colo_key_hash(zone, &key);
 }
 
 /* The parts of an entry's flags that the zone's mutex protects. */

@@ -28,6 +28,7 @@
 #include "openvswitch/vlog.h"
 #include "ovs-rcu.h"
 #include "packets.h"
+#include "random.h"
 
 VLOG_DEFINE_THIS_MODULE(colo_rewrite);
 
@@ -98,6 +99,7 @@ colo_zone_get(struct colo_table *table, uint16_t id)
 
             zone = xzalloc_cacheline(sizeof *zone);
             zone->id = id;
+            zone->hash_basis = random_uint32();
             atomic_init(&zone->epoch, 0);
             ovs_mutex_init(&zone->mutex);
             cmap_init(&zone->conns);
@@ -230,7 +232,7 @@ colo_conn_remove(struct colo_zone *zone, struct colo_conn *conn,
 {
     uint32_t flags = colo_conn_flags(conn);
 
-    cmap_remove(&zone->conns, &conn->node, colo_conn_hash(conn));
+    cmap_remove(&zone->conns, &conn->node, colo_conn_hash(zone, conn));
     if (flags & COLO_F_CAND) {
         colo_cand_drop(zone, conn);
     }
@@ -387,7 +389,7 @@ colo_conn_replace_by_cand(struct colo_table *table, struct colo_zone *zone,
 
         colo_conn_get_key(conn, &key);
         new_conn = colo_conn_insert_new(table, zone, &key,
-                                        colo_key_hash(&key), now);
+                                        colo_key_hash(zone, &key), now);
         colo_cand_take(zone, new_conn, conn, p);
     }
     colo_conn_remove(zone, conn, COLO_STAT_CONNS_FREED);
@@ -682,7 +684,7 @@ colo_zone_process_burst(struct colo_table *table, struct colo_zone *zone,
         switch (colo_parse(packets[i], &tcps[i])) {
         case COLO_PARSE_OK:
             colo_key_init(&keys[i], &tcps[i], dir);
-            hashes[i] = colo_key_hash(&keys[i]);
+            hashes[i] = colo_key_hash(zone, &keys[i]);
             map |= 1UL << i;
             continue;
         case COLO_PARSE_NOT_TCP:
@@ -896,7 +898,7 @@ colo_zone_sweep_batch(struct colo_zone *zone, struct colo_conn **conns,
         struct colo_key key;
 
         colo_conn_get_key(conn, &key);
-        if (colo_conn_find(zone, &key, colo_key_hash(&key)) != conn) {
+        if (colo_conn_find(zone, &key, colo_key_hash(zone, &key)) != conn) {
             continue;
         }
         colo_conn_sync(zone, conn);
