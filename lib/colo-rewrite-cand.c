@@ -25,24 +25,12 @@
 #include "packets.h"
 #include "util.h"
 
-static uint32_t
-colo_cand_hash(const struct colo_conn *conn)
-{
-    return hash_pointer(conn, 0);
-}
-
 static struct colo_cand *
 colo_cand_find(const struct colo_zone *zone, const struct colo_conn *conn)
 {
-    struct colo_cand *cand;
+    struct colo_side *side = colo_side_find(&zone->cands, conn);
 
-    CMAP_FOR_EACH_WITH_HASH (cand, node, colo_cand_hash(conn),
-                             &zone->cands) {
-        if (cand->conn == conn) {
-            return cand;
-        }
-    }
-    return NULL;
+    return side ? CONTAINER_OF(side, struct colo_cand, side) : NULL;
 }
 
 /* Returns true if 'p', travelling in 'dir', is a peer's SYN that opens
@@ -79,10 +67,9 @@ colo_cand_offer(struct colo_zone *zone, struct colo_conn *conn,
     colo_cand_drop(zone, conn);
 
     cand = xzalloc(sizeof *cand);
-    cand->conn = conn;
     cand->peer_isn = seq;
     cand->peer_wscale = p->has_wscale;
-    cmap_insert(&zone->cands, &cand->node, colo_cand_hash(conn));
+    colo_side_insert(&zone->cands, &cand->side, conn);
     atomic_or_explicit(&conn->flags, COLO_F_CAND, &orig,
                        memory_order_release);
 }
@@ -237,22 +224,12 @@ void
 colo_cand_drop(struct colo_zone *zone, const struct colo_conn *conn)
     OVS_REQUIRES(zone->mutex)
 {
-    struct colo_cand *cand = colo_cand_find(zone, conn);
-
-    if (cand) {
-        cmap_remove(&zone->cands, &cand->node, colo_cand_hash(conn));
-        ovsrcu_postpone(free, cand);
-    }
+    colo_side_remove(&zone->cands, conn);
 }
 
 /* Frees every candidate of 'zone', which is being destroyed. */
 void
 colo_cand_destroy_all(struct colo_zone *zone)
 {
-    struct colo_cand *cand;
-
-    CMAP_FOR_EACH (cand, node, &zone->cands) {
-        free(cand);
-    }
-    cmap_destroy(&zone->cands);
+    colo_side_destroy_all(&zone->cands);
 }

@@ -23,28 +23,70 @@
 #include "packets.h"
 #include "util.h"
 
-/* Entries not assured yet. */
+/* Records beside an entry, see struct colo_side. */
 
 static uint32_t
-colo_young_hash(const struct colo_conn *conn)
+colo_side_hash(const struct colo_conn *conn)
 {
     return hash_pointer(conn, 0);
 }
+
+struct colo_side *
+colo_side_find(const struct cmap *cmap, const struct colo_conn *conn)
+{
+    struct colo_side *side;
+
+    CMAP_FOR_EACH_WITH_HASH (side, node, colo_side_hash(conn), cmap) {
+        if (side->conn == conn) {
+            return side;
+        }
+    }
+    return NULL;
+}
+
+void
+colo_side_insert(struct cmap *cmap, struct colo_side *side,
+                 const struct colo_conn *conn)
+{
+    side->conn = conn;
+    cmap_insert(cmap, &side->node, colo_side_hash(conn));
+}
+
+/* Removes the record of 'conn' from 'cmap', if there is one, and frees it
+ * once no one can be looking at it. */
+void
+colo_side_remove(struct cmap *cmap, const struct colo_conn *conn)
+{
+    struct colo_side *side = colo_side_find(cmap, conn);
+
+    if (side) {
+        cmap_remove(cmap, &side->node, colo_side_hash(conn));
+        ovsrcu_postpone(free, side);
+    }
+}
+
+/* Frees every record of 'cmap', whose zone is being destroyed. */
+void
+colo_side_destroy_all(struct cmap *cmap)
+{
+    struct colo_side *side;
+
+    CMAP_FOR_EACH (side, node, cmap) {
+        free(side);
+    }
+    cmap_destroy(cmap);
+}
+
+/* Entries not assured yet. */
 
 /* Returns the colo_young of 'conn', or NULL if 'conn' is assured.  Needs
  * no lock. */
 struct colo_young *
 colo_young_find(const struct colo_zone *zone, const struct colo_conn *conn)
 {
-    struct colo_young *young;
+    struct colo_side *side = colo_side_find(&zone->youngs, conn);
 
-    CMAP_FOR_EACH_WITH_HASH (young, node, colo_young_hash(conn),
-                             &zone->youngs) {
-        if (young->conn == conn) {
-            return young;
-        }
-    }
-    return NULL;
+    return side ? CONTAINER_OF(side, struct colo_young, side) : NULL;
 }
 
 /* Gives the new entry 'conn' its colo_young, with 'serial'. */
@@ -55,10 +97,9 @@ colo_young_create(struct colo_zone *zone, const struct colo_conn *conn,
 {
     struct colo_young *young = xzalloc(sizeof *young);
 
-    young->conn = conn;
     young->serial = serial;
     atomic_init(&young->svm_nxt, 0);
-    cmap_insert(&zone->youngs, &young->node, colo_young_hash(conn));
+    colo_side_insert(&zone->youngs, &young->side, conn);
 }
 
 /* Removes the colo_young of 'conn', if it has one: 'conn' is assured or
@@ -67,23 +108,13 @@ void
 colo_young_drop(struct colo_zone *zone, const struct colo_conn *conn)
     OVS_REQUIRES(zone->mutex)
 {
-    struct colo_young *young = colo_young_find(zone, conn);
-
-    if (young) {
-        cmap_remove(&zone->youngs, &young->node, colo_young_hash(conn));
-        ovsrcu_postpone(free, young);
-    }
+    colo_side_remove(&zone->youngs, conn);
 }
 
 void
 colo_young_destroy_all(struct colo_zone *zone)
 {
-    struct colo_young *young;
-
-    CMAP_FOR_EACH (young, node, &zone->youngs) {
-        free(young);
-    }
-    cmap_destroy(&zone->youngs);
+    colo_side_destroy_all(&zone->youngs);
 }
 
 /* Connections. */

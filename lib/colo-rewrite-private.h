@@ -140,6 +140,23 @@ enum {
 #define COLO_F_WSCALE_SHIFT 18  /* COLO_WSCALE_*, 6 bits. */
 };
 
+/* A record kept beside an entry, in one of the zone's cmaps, found by the
+ * entry's address: candidates and struct colo_young.  Such records are
+ * for the few entries that need more than an entry holds.  Added and
+ * removed with the zone's mutex held, found without it.  The functions
+ * are in colo-rewrite-conn.c. */
+struct colo_side {
+    struct cmap_node node;
+    const struct colo_conn *conn;   /* The entry it is beside. */
+};
+
+struct colo_side *colo_side_find(const struct cmap *,
+                                 const struct colo_conn *);
+void colo_side_insert(struct cmap *, struct colo_side *,
+                      const struct colo_conn *);
+void colo_side_remove(struct cmap *, const struct colo_conn *);
+void colo_side_destroy_all(struct cmap *);
+
 /* A peer's SYN with another initial sequence number on a learned, open
  * connection: a new connection on the same key, or a spoofed SYN.  Only the
  * SVM can tell: it answers a new connection with a SYN+ACK that
@@ -149,11 +166,10 @@ enum {
  * Candidates are rare, so they live beside the entries, in the zone's
  * 'cands', and cost an entry nothing but COLO_F_CAND.
  *
- * 'conn' and 'peer_isn' never change; the rest is protected by the zone's
+ * 'side' and 'peer_isn' never change; the rest is protected by the zone's
  * mutex. */
 struct colo_cand {
-    struct cmap_node node;      /* In colo_zone's 'cands'. */
-    const struct colo_conn *conn;   /* The entry it is a candidate for. */
+    struct colo_side side;      /* In colo_zone's 'cands'.  First. */
     uint32_t peer_isn;          /* The candidate SYN's sequence number. */
     uint32_t pvm_isn;           /* From the peer's ACK, see 'halves'. */
     uint32_t pvm_ts;            /* Its TSecr, see 'halves'. */
@@ -161,6 +177,7 @@ struct colo_cand {
     bool peer_wscale;           /* The SYN offered window scaling. */
     bool checkpointed;          /* A checkpoint came after the SYN. */
 };
+BUILD_ASSERT_DECL(offsetof(struct colo_cand, side) == 0);
 
 /* A peer's RST closes a connection only if its sequence number is near
  * what the SVM expects next: at most this many bytes before the SVM's last
@@ -228,13 +245,13 @@ BUILD_ASSERT_DECL(COLO_CONN_SIZE_IPV4 == 64);
  * In colo_zone's 'youngs', created with the entry and removed when it is
  * assured or goes.  Protected by the zone's mutex, except 'svm_nxt'. */
 struct colo_young {
-    struct cmap_node node;      /* In colo_zone's 'youngs'. */
-    const struct colo_conn *conn;
+    struct colo_side side;      /* In colo_zone's 'youngs'.  First. */
     uint32_t svm_ts;            /* SVM's timestamp clock at the handshake. */
     uint32_t serial;            /* Order of creation in the zone. */
     atomic_uint32_t svm_nxt;    /* The end of the data the SVM sent, in its
                                  * numbering. */
 };
+BUILD_ASSERT_DECL(offsetof(struct colo_young, side) == 0);
 
 /* A zone: connections that share state, usually one protected VM
  * interface.  Allocated with xzalloc_cacheline(), so that the counters,
