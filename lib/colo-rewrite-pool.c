@@ -39,9 +39,14 @@
  * lines.  The pool cuts slots of exactly 'slot_size' bytes, aligned to
  * their size, from chunks of COLO_POOL_CHUNK bytes aligned to theirs: the
  * chunk's first slot holds its header, which is how colo_pool_free() finds
- * the pool of a slot with nothing but the slot.  Chunks ask for
- * transparent huge pages, which spares a million entries most of their
- * TLB misses.
+ * the pool of a slot with nothing but the slot.
+ *
+ * Chunks do not ask for transparent huge pages (MADV_HUGEPAGE), though
+ * they are aligned for them: the first touch of a huge page zeroes, and
+ * may compact, 2 MiB at once, and that happens in colo_pool_alloc(), with
+ * the zone's mutex held.  With them, a thread learning into a zone of a
+ * million entries waited up to 6 ms for its handshake, against 0.6 ms
+ * without (make bench, the sweep with nothing to expire).
  *
  * Slots go back to a free list and are used again; chunks go back to the
  * system only when the pool is destroyed.  Taking and returning a slot
@@ -106,10 +111,6 @@ colo_pool_map_chunk(void)
     if (chunk + COLO_POOL_CHUNK < p + len) {
         munmap(chunk + COLO_POOL_CHUNK, p + len - (chunk + COLO_POOL_CHUNK));
     }
-#ifdef MADV_HUGEPAGE
-    /* Only advice: without huge pages, the pool works all the same. */
-    madvise(chunk, COLO_POOL_CHUNK, MADV_HUGEPAGE);
-#endif
     COLO_POOL_POISON(chunk, COLO_POOL_CHUNK);
     return chunk;
 }
